@@ -57,6 +57,19 @@ pub struct Finding {
     pub hint: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
+    /// What the finding is about when it is not a place in a file: a Redis namespace or key,
+    /// written `redis://host:port/db namespace`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// How a value was resolved, one hop per entry (`self::CACHE_LIFETIME` → `0` at …).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub trace: Vec<String>,
+    /// The source line the finding points at, trimmed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snippet: Option<String>,
+    /// Stable identity for baselines and SARIF (survives line shifts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
 }
 
 impl Finding {
@@ -67,6 +80,10 @@ impl Finding {
             message: message.into(),
             hint: None,
             location: None,
+            target: None,
+            trace: Vec::new(),
+            snippet: None,
+            fingerprint: None,
         }
     }
 
@@ -87,4 +104,18 @@ pub enum DetectFormat {
     #[default]
     Table,
     Json,
+}
+
+/// `--format` for `audit-ttl`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum AuditFormat {
+    /// `path:line:col rule message`, trace and code line; a namespace table for --redis.
+    #[default]
+    Human,
+    /// The documented JSON report.
+    Json,
+    /// SARIF 2.1.0 for GitHub code scanning.
+    Sarif,
+    /// GitHub Actions workflow annotations.
+    Github,
 }
