@@ -100,39 +100,6 @@ pub fn lint(code: &str, message: impl Into<String>, at: Location) -> Finding {
         .at(at)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn codes_are_unique_kebab_case_with_hints() {
-        let mut seen = std::collections::HashSet::new();
-        for l in LINTS {
-            assert!(seen.insert(l.code), "duplicate code {}", l.code);
-            assert!(
-                l.code
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
-                "{} is not kebab-case",
-                l.code
-            );
-            assert!(!l.hint.is_empty());
-        }
-    }
-
-    #[test]
-    fn lint_carries_catalogue_severity_and_hint() {
-        let f = lint(
-            "wp-redis-maxttl-zero",
-            "x",
-            Location::new("wp-config.php", 3),
-        );
-        assert_eq!(f.severity, Severity::Error);
-        assert!(f.hint.unwrap().contains("positive"));
-        assert_eq!(f.location.unwrap().line, 3);
-    }
-}
-
 /// Socket paths where a local Redis usually listens. `RCFG_LOCAL_SOCKETS` (colon-separated)
 /// replaces the list, which is how tests point it at a socket of their own.
 fn local_socket_candidates() -> Vec<std::path::PathBuf> {
@@ -176,4 +143,37 @@ pub fn lint_common(site: &mut crate::model::Site) {
         }
     }
     site.lints.extend(found);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_kebab_case_with_hints() {
+        let mut seen = std::collections::HashSet::new();
+        for l in LINTS {
+            assert!(seen.insert(l.code), "duplicate code {}", l.code);
+            assert!(
+                l.code
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{} is not kebab-case",
+                l.code
+            );
+            assert!(!l.hint.is_empty());
+        }
+    }
+
+    #[test]
+    fn lint_carries_catalogue_severity_and_hint() {
+        let f = lint(
+            "wp-redis-maxttl-zero",
+            "x",
+            Location::new("wp-config.php", 3),
+        );
+        assert_eq!(f.severity, Severity::Error);
+        assert!(f.hint.unwrap().contains("positive"));
+        assert_eq!(f.location.unwrap().line, 3);
+    }
 }

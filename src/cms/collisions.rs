@@ -67,10 +67,12 @@ fn flush_wipes_database(site: &Site, role: &str, conn: &Connection) -> bool {
     }
 }
 
+/// A site's connection in a (endpoint, database) group: site, role, connection.
+type Member<'a> = (&'a Site, &'static str, &'a Connection);
+
 /// All collisions among `sites` (only sites whose Redis is configured take part).
 pub fn find(sites: &[Site]) -> Vec<Collision> {
-    let mut groups: BTreeMap<(String, i64), Vec<(&Site, &'static str, &Connection)>> =
-        BTreeMap::new();
+    let mut groups: BTreeMap<(String, i64), Vec<Member<'_>>> = BTreeMap::new();
     for site in sites.iter().filter(|s| s.redis.configured) {
         for (role, conn) in site.redis.connections() {
             groups

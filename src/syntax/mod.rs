@@ -2,3 +2,4 @@
 //! literals (`js`), plus `.env` files (`dotenv`). Nothing is ever executed.
 
 pub mod dotenv;
+pub mod php;
