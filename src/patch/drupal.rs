@@ -109,10 +109,20 @@ impl Planner for DrupalPlanner {
         };
 
         // The block.
+        // A hand-written settings.redis.php that already loads a services file keeps doing so.
+        let existing = fsutil::read_config_opt(&redis_path)?;
+        let pushed = match &existing {
+            Some(text) if !text.contains(BEGIN) => pushed_yamls(&parse_php(&redis_path, text)?),
+            _ => Vec::new(),
+        };
         let mut yamls = Vec::new();
         for f in ["example.services.yml", "redis.services.yml"] {
+            let rel = format!("{module}/{f}");
+            if pushed.contains(&rel) {
+                continue;
+            }
             if webroot.join(&module).join(f).is_file() {
-                yamls.push(format!("{module}/{f}"));
+                yamls.push(rel);
             } else {
                 plan.notes.push(format!(
                     "{}/{module}/{f} is missing, so it is not added to container_yamls; reinstall the redis module if this is unexpected.",
@@ -135,9 +145,7 @@ impl Planner for DrupalPlanner {
             .password
             .as_ref()
             .map(|p| p.expose().to_string());
-        if let Some(pw) = &target.cache.password {
-            plan.secrets.push(pw.clone());
-        }
+        super::wordpress::add_secret(&mut plan, &target.cache);
         if target.cache.username.is_some() {
             plan.notes.push(
                 "the drupal/redis module has no ACL user name setting; only the password is written."
@@ -178,7 +186,7 @@ impl Planner for DrupalPlanner {
 
         // settings.redis.php
         let redis_rel = rel_path(&site.path, &redis_path)?;
-        match fsutil::read_config_opt(&redis_path)? {
+        match existing {
             None => {
                 let text =
                     templates.render("drupal/settings.redis.php", &json!({ "block": block }))?;
@@ -218,6 +226,22 @@ fn module_dir(webroot: &Path) -> Option<String> {
         .into_iter()
         .find(|m| webroot.join(m).is_dir())
         .map(str::to_string)
+}
+
+/// Literal `$settings['container_yamls'][] = '…';` entries.
+fn pushed_yamls(stmts: &[Stmt]) -> Vec<String> {
+    stmts
+        .iter()
+        .filter_map(|s| match &s.kind {
+            StmtKind::Assign { target, value, .. } if matches!(target, php::Expr::Push(_)) => {
+                let (var, keys) = php::target_path(target)?;
+                (var == "settings" && keys == ["container_yamls"])
+                    .then(|| value.as_str().map(str::to_string))
+                    .flatten()
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// `settings.redis.php` with rcfg's block replaced, or appended after hand-written content.

@@ -21,7 +21,7 @@ use anyhow::{Result, anyhow, bail};
 use serde_json::{Value, json};
 
 use super::render::{Templates, php_quote};
-use super::{Endpoint, Patch, Plan, Planner, Target};
+use super::{Endpoint, Patch, Plan, Planner, Secret, Target};
 use crate::fsutil;
 use crate::model::{Site, Transport};
 use crate::syntax::php::{self, Expr, Stmt, StmtKind, Tok};
@@ -38,9 +38,7 @@ impl Planner for WordPressPlanner {
         let before = fsutil::read_config(&config)?;
         let stmts = parse_php(&config, &before)?;
         let mut plan = Plan::new(&site.path);
-        if let Some(pw) = &target.cache.password {
-            plan.secrets.push(pw.clone());
-        }
+        add_secret(&mut plan, &target.cache);
         let file = config.display().to_string();
         let after = match drop_in(site) {
             DropIn::WpRedis => {
@@ -61,6 +59,19 @@ impl Planner for WordPressPlanner {
         plan.patches
             .push(Patch::edit(&site.path, rel, before, after));
         Ok(plan)
+    }
+}
+
+/// Register the endpoint's password for masking, also in the escaped form it takes inside a
+/// PHP single-quoted string (longest form first, so no partial form is left visible).
+pub(super) fn add_secret(plan: &mut Plan, ep: &Endpoint) {
+    if let Some(pw) = &ep.password {
+        let quoted = php_quote(pw.expose());
+        let escaped = &quoted[1..quoted.len() - 1];
+        if escaped != pw.expose() {
+            plan.secrets.push(Secret::new(escaped));
+        }
+        plan.secrets.push(pw.clone());
     }
 }
 
@@ -464,6 +475,11 @@ fn contradiction_notes(file: &str, stmts: &[Stmt], target: &Target, notes: &mut 
     if let Some(line) = first_define_line(stmts, "WP_CACHE_KEY_SALT") {
         notes.push(format!(
             "{file}:{line}: WP_CACHE_KEY_SALT is left in place; Redis Object Cache uses WP_REDIS_PREFIX instead when both are defined."
+        ));
+    }
+    if let Some(line) = first_define_line(stmts, "WP_REDIS_DEFAULT_EXPIRE_SECONDS") {
+        notes.push(format!(
+            "{file}:{line}: WP_REDIS_DEFAULT_EXPIRE_SECONDS belongs to Pantheon's WP Redis; Redis Object Cache never reads it (WP_REDIS_MAXTTL is its cap), so it is left alone."
         ));
     }
     if let Some((s, v, ..)) = defines_of(stmts, "WP_REDIS_DISABLED").first()

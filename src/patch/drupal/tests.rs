@@ -229,7 +229,8 @@ fn module_2x_uses_redis_perm_ttl_keys_and_tcp_password() {
         plan.patches[1].rel,
         Path::new("web/sites/default/settings.redis.php")
     );
-    assert_eq!(plan.secrets.len(), 1);
+    let masked = plan.mask(&plan.patches[1].after);
+    assert!(masked.contains("['password'] = '********';"), "{masked}");
     write_all(&plan);
     let web = site.path.join("web");
     php_lint(&web.join("sites/default/settings.redis.php"));

@@ -237,7 +237,11 @@ fn existing_defines_are_edited_in_place_and_duplicates_reported() {
         "{notes}"
     );
     assert!(notes.contains(":22: WP_REDIS_HOST is left in place; Redis Object Cache ignores it with WP_REDIS_SCHEME 'unix'."), "{notes}");
-    assert_eq!(plan.secrets.len(), 1);
+    let masked = plan.mask(after);
+    assert!(
+        masked.contains("define( 'WP_REDIS_PASSWORD', '********' );"),
+        "{masked}"
+    );
     write_all(&plan);
     php_lint(&site.path.join("wp-config.php"));
     let v = eval_wp_config(&site.path.join("wp-config.php"), RC_NAMES);
