@@ -112,8 +112,8 @@ impl Planner for DrupalPlanner {
         // A hand-written settings.redis.php that already loads a services file keeps doing so.
         let existing = fsutil::read_config_opt(&redis_path)?;
         let pushed = match &existing {
-            Some(text) if !text.contains(BEGIN) => pushed_yamls(&parse_php(&redis_path, text)?),
-            _ => Vec::new(),
+            Some(text) => pushed_yamls(&parse_php(&redis_path, &outside_block(text))?),
+            None => Vec::new(),
         };
         let mut yamls = Vec::new();
         for f in ["example.services.yml", "redis.services.yml"] {
@@ -226,6 +226,18 @@ fn module_dir(webroot: &Path) -> Option<String> {
         .into_iter()
         .find(|m| webroot.join(m).is_dir())
         .map(str::to_string)
+}
+
+/// The text of a settings.redis.php without rcfg's block (its hand-written part).
+fn outside_block(text: &str) -> String {
+    match (text.find(BEGIN), text.find(END)) {
+        (Some(b), Some(e)) if e > b => {
+            let start = super::wordpress::line_start(text, b);
+            let end = text[e..].find('\n').map_or(text.len(), |n| e + n + 1);
+            format!("{}{}", &text[..start], &text[end..])
+        }
+        _ => text.to_string(),
+    }
 }
 
 /// Literal `$settings['container_yamls'][] = '…';` entries.
