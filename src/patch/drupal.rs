@@ -309,15 +309,16 @@ fn append_php(file: &str, before: &str, text: &str) -> Result<String> {
             "{file}: ends with a closing ?> tag; remove it (Drupal's coding standard omits it) so rcfg can append safely — nothing written"
         );
     }
-    let mut out = before.to_string();
-    if !out.is_empty() && !out.ends_with('\n') {
-        out.push('\n');
+    let mut add = String::new();
+    if !before.is_empty() && !before.ends_with('\n') {
+        add.push('\n');
     }
-    if !text.starts_with('\n') && !out.ends_with("\n\n") {
-        out.push('\n');
+    let blank_before = before.ends_with("\n\n") || before.ends_with("\r\n\r\n");
+    if !text.starts_with('\n') && !blank_before {
+        add.push('\n');
     }
-    out.push_str(text);
-    Ok(out)
+    add.push_str(text);
+    Ok(format!("{before}{}", super::wordpress::eol(before, &add)))
 }
 
 fn mentions_redis_settings(stmts: &[Stmt]) -> bool {

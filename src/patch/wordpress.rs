@@ -262,14 +262,26 @@ pub(super) struct Edit {
     pub text: String,
 }
 
-/// Apply non-overlapping edits to `src`.
+/// `text` with the line endings `src` uses (a CRLF file gets CRLF lines).
+pub(super) fn eol(src: &str, text: &str) -> String {
+    let crlf = src
+        .find('\n')
+        .is_some_and(|i| i > 0 && src.as_bytes()[i - 1] == b'\r');
+    if crlf {
+        text.replace("\r\n", "\n").replace('\n', "\r\n")
+    } else {
+        text.to_string()
+    }
+}
+
+/// Apply non-overlapping edits to `src`; inserted lines take `src`'s line endings.
 pub(super) fn apply_edits(src: &str, mut edits: Vec<Edit>) -> String {
     edits.sort_by_key(|e| (e.start, e.end));
     let mut out = String::with_capacity(src.len() + 512);
     let mut at = 0;
     for e in edits {
         out.push_str(&src[at..e.start]);
-        out.push_str(&e.text);
+        out.push_str(&eol(src, &e.text));
         at = e.end;
     }
     out.push_str(&src[at..]);

@@ -383,3 +383,25 @@ fn include_via_settings_local_counts() {
     assert!(!plan.patches[0].changes());
     assert!(plan.patches[1].changes());
 }
+
+#[test]
+fn crlf_settings_php_gets_a_crlf_include() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = drupal_site(tmp.path(), None, Some("8.x-1.7"));
+    let settings = site.path.join("sites/default/settings.php");
+    std::fs::write(&settings, SETTINGS.replace('\n', "\r\n")).unwrap();
+    let t = target(Transport::Unix {
+        path: "/r.sock".into(),
+    });
+    let plan = plan_of(&site, &t).unwrap();
+    let after = &plan.patches[0].after;
+    assert_eq!(
+        after.matches('\n').count(),
+        after.matches("\r\n").count(),
+        "{after:?}"
+    );
+    assert!(after.ends_with("settings.redis.php';\r\n}\r\n"));
+    write_all(&plan);
+    php_lint(&settings);
+    assert!(plan_of(&site, &t).unwrap().is_noop());
+}

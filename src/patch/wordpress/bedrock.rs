@@ -268,10 +268,12 @@ pub(super) fn plan(site: &Site, target: &Target, templates: &Templates) -> Resul
     }
     let mut env_after = apply_edits(&env_before, env_edits);
     if !append.is_empty() {
+        let mut text = String::new();
         if !env_after.is_empty() && !env_after.ends_with('\n') {
-            env_after.push('\n');
+            text.push('\n');
         }
-        env_after.push_str(&templates.render("wordpress/bedrock.env", &json!({ "vars": append }))?);
+        text.push_str(&templates.render("wordpress/bedrock.env", &json!({ "vars": append }))?);
+        env_after.push_str(&super::eol(&env_before, &text));
     }
 
     plan.patches.push(Patch::edit(

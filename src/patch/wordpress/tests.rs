@@ -612,3 +612,32 @@ fn bedrock_without_dotenv_or_apply_is_refused() {
         .to_string();
     assert!(err.contains("application.php: no Config::apply()"), "{err}");
 }
+
+#[test]
+fn crlf_files_get_crlf_lines() {
+    let crlf = CLASSIC.replace('\n', "\r\n");
+    let (_tmp, site) = site_with(&crlf, &["redis-cache"]);
+    let t = target(unix("/var/run/redis/redis.sock"));
+    let plan = plan_of(&site, &t).unwrap();
+    let after = &plan.patches[0].after;
+    assert!(after.contains("define( 'WP_REDIS_MAXTTL', 3600 );\r\n\r\n/* That's all"));
+    assert_eq!(after.matches('\n').count(), after.matches("\r\n").count());
+    write_all(&plan);
+    let v = eval_wp_config(&site.path.join("wp-config.php"), RC_NAMES);
+    assert_eq!(v["constants"]["WP_REDIS_SCHEME"], json!("unix"));
+    assert_idempotent(&site, &t);
+
+    let tmp = tempfile::tempdir().unwrap();
+    let site = bedrock_site(tmp.path());
+    std::fs::write(tmp.path().join(".env"), DOTENV.replace('\n', "\r\n")).unwrap();
+    let plan = plan_of(&site, &t).unwrap();
+    let env = &plan.patches[1].after;
+    assert_eq!(
+        env.matches('\n').count(),
+        env.matches("\r\n").count(),
+        "{env:?}"
+    );
+    assert!(env.contains("WP_REDIS_SCHEME=unix # was tcp\r\n"));
+    write_all(&plan);
+    assert_idempotent(&site, &t);
+}
