@@ -405,3 +405,28 @@ fn crlf_settings_php_gets_a_crlf_include() {
     php_lint(&settings);
     assert!(plan_of(&site, &t).unwrap().is_noop());
 }
+
+#[test]
+fn a_block_without_its_end_line_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = drupal_site(tmp.path(), None, Some("8.x-1.7"));
+    std::fs::write(
+        site.path.join("sites/default/settings.redis.php"),
+        "<?php\n// BEGIN rcfg apply: Redis cache (drupal/redis 8.x-1.x).\n$settings['cache_prefix'] = 'x';\n",
+    )
+    .unwrap();
+    let err = plan_of(
+        &site,
+        &target(Transport::Unix {
+            path: "/r.sock".into(),
+        }),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains(
+            "settings.redis.php: has the '// BEGIN rcfg apply' line but not '// END rcfg apply'"
+        ),
+        "{err}"
+    );
+}

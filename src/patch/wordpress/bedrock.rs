@@ -266,6 +266,20 @@ pub(super) fn plan(site: &Site, target: &Target, templates: &Templates) -> Resul
             }
         }
     }
+    // Bedrock's stock application.php also loads .env.local when it exists.
+    let local = env_path.with_file_name(".env.local");
+    if let Ok(Some(text)) = fsutil::read_config_opt(&local) {
+        for l in env_lines(&text) {
+            if env_sets.iter().any(|(name, _)| *name == l.key) {
+                plan.notes.push(format!(
+                    "{}:{}: {} is set here too; rcfg only edits .env, so check which value the site loads.",
+                    local.display(),
+                    crate::fsutil::line_of(&text, l.value_start),
+                    l.key
+                ));
+            }
+        }
+    }
     let mut env_after = apply_edits(&env_before, env_edits);
     if !append.is_empty() {
         let mut text = String::new();

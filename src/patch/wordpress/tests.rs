@@ -641,3 +641,21 @@ fn crlf_files_get_crlf_lines() {
     write_all(&plan);
     assert_idempotent(&site, &t);
 }
+
+#[test]
+fn bedrock_env_local_duplicates_are_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = bedrock_site(tmp.path());
+    std::fs::write(
+        tmp.path().join(".env.local"),
+        "WP_DEBUG=1\nWP_REDIS_PATH=/tmp/old.sock\n",
+    )
+    .unwrap();
+    let plan = plan_of(&site, &target(unix("/var/run/redis/redis.sock"))).unwrap();
+    let notes = plan.notes.join("\n");
+    assert!(
+        notes.contains(".env.local:2: WP_REDIS_PATH is set here too"),
+        "{notes}"
+    );
+    assert!(plan.patches.iter().all(|p| !p.path.ends_with(".env.local")));
+}
