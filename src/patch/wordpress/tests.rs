@@ -659,3 +659,25 @@ fn bedrock_env_local_duplicates_are_named() {
     );
     assert!(plan.patches.iter().all(|p| !p.path.ends_with(".env.local")));
 }
+
+#[test]
+fn acl_user_and_password_become_an_array() {
+    let (_tmp, site) = site_with(CLASSIC, &["redis-cache"]);
+    let mut t = target(unix("/var/run/redis/redis.sock"));
+    t.cache.username = Some("blog".into());
+    t.cache.password = Some(Secret::new("pw\\1"));
+    let plan = plan_of(&site, &t).unwrap();
+    assert!(
+        plan.patches[0]
+            .after
+            .contains("define( 'WP_REDIS_PASSWORD', [ 'blog', 'pw\\\\1' ] );")
+    );
+    assert!(!plan.mask(&plan.patches[0].after).contains("pw\\"));
+    write_all(&plan);
+    let v = eval_wp_config(&site.path.join("wp-config.php"), RC_NAMES);
+    assert_eq!(
+        v["constants"]["WP_REDIS_PASSWORD"],
+        json!(["blog", "pw\\1"])
+    );
+    assert_idempotent(&site, &t);
+}
