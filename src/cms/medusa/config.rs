@@ -613,3 +613,105 @@ fn feature_flag_on(cx: &Ctx<'_>, cfg: &Node) -> bool {
         .is_some_and(|v| v.value == Value::Bool(true) || v.value == Value::String("true".into()));
     env_on || cfg_on
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Cms;
+
+    fn ctx<'a>(
+        config: &'a Path,
+        env: &'a Path,
+        src: &str,
+        dotenv_text: &str,
+    ) -> (Ctx<'a>, Vec<Item>) {
+        let items = js::parse_module(src).unwrap();
+        let vars = items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Var { name, init, .. } => Some((name.clone(), init.clone())),
+                _ => None,
+            })
+            .collect();
+        (
+            Ctx {
+                config,
+                env_path: env,
+                env: dotenv::parse(dotenv_text),
+                vars,
+            },
+            items,
+        )
+    }
+
+    #[test]
+    fn env_values_and_defaults_resolve_with_their_lines() {
+        let (c, e) = (Path::new("medusa-config.ts"), Path::new(".env"));
+        let src = "const A = process.env.A || 'redis://a'\nconst B = process.env.B ?? 'redis://b'\nconst C = process.env.EMPTY || `redis://${process.env.HOST}:6379`\nconst D = parseInt(process.env.TTL)\nconst E = process.env.MISSING\n";
+        let (cx, _) = ctx(c, e, src, "A=redis://from-env\nEMPTY=\nHOST=h1\nTTL=600\n");
+        let get = |n: &str| {
+            cx.eval(&Node {
+                expr: Expr::Ident(n.into()),
+                start: 0,
+                end: 0,
+                line: 0,
+            })
+        };
+        let a = get("A").unwrap();
+        assert_eq!(a.value, Value::from("redis://from-env"));
+        assert_eq!(a.at, Location::new(".env", 1));
+        let b = get("B").unwrap();
+        assert_eq!(b.value, Value::from("redis://b"));
+        assert_eq!(b.at, Location::new("medusa-config.ts", 2));
+        let cv = get("C").unwrap();
+        assert_eq!(
+            cv.value,
+            Value::from("redis://h1:6379"),
+            "empty string is falsy for ||"
+        );
+        assert_eq!(cv.at, Location::new(".env", 3));
+        let d = get("D").unwrap();
+        assert_eq!(d.value, Value::from(600));
+        assert_eq!(d.at, Location::new(".env", 4));
+        assert!(get("E").is_none());
+    }
+
+    #[test]
+    fn switch_bodies_are_blanked_keeping_lines() {
+        let src = "let F = ''\nswitch (process.env.NODE_ENV) {\n  case 'production':\n    F = '.env.production'\n    break\n  default:\n    F = '.env'\n}\nmodule.exports = { projectConfig: { redis_url: 'redis://x' } }\n";
+        let blanked = blank_switch_bodies(src).unwrap();
+        assert_eq!(blanked.lines().count(), src.lines().count());
+        assert!(!blanked.contains("case"));
+        let items = js::parse_module(&blanked).unwrap();
+        let (c, e) = (Path::new("c.js"), Path::new(".env"));
+        let cx = Ctx {
+            config: c,
+            env_path: e,
+            env: BTreeMap::new(),
+            vars: HashMap::new(),
+        };
+        let cfg = locate(&items, &cx.vars).unwrap();
+        assert_eq!(cfg.line, 9);
+        let mut site = Site::new(Path::new("."), Cms::Medusa, "v1");
+        normalise(&cx, cfg, &mut site);
+        assert_eq!(
+            site.redis.sessions.unwrap().transport.unwrap().at,
+            Location::new("c.js", 9)
+        );
+        assert_eq!(blank_switch_bodies("const a = 1"), None);
+    }
+
+    #[test]
+    fn v1_ignores_camel_case_and_v2_ignores_snake_case() {
+        let (c, e) = (Path::new("c.js"), Path::new(".env"));
+        let src = "module.exports = { projectConfig: { redisUrl: 'redis://camel', redis_url: 'redis://snake' } }\n";
+        let (cx, items) = ctx(c, e, src, "");
+        let cfg = locate(&items, &cx.vars).unwrap();
+        for (layout, host) in [("v1", "snake"), ("v2", "camel")] {
+            let mut site = Site::new(Path::new("."), Cms::Medusa, layout);
+            normalise(&cx, cfg, &mut site);
+            let t = site.redis.sessions.unwrap().transport.unwrap().value;
+            assert_eq!(t.to_string(), format!("tcp://{host}:6379"));
+        }
+    }
+}
