@@ -6,6 +6,7 @@
 pub mod config;
 pub mod url;
 
+use std::cell::{OnceCell, RefCell};
 use std::path::{Path, PathBuf};
 
 use super::{DetectError, Detector};
@@ -30,7 +31,7 @@ impl Detector for Medusa {
         let pkg_path = dir.join("package.json");
         let pkg = read_json(&pkg_path, errors)?;
         let range = dep_range(&pkg, MEDUSA)?;
-        let pkgs = Packages::new(dir, &pkg, errors);
+        let pkgs = Packages::new(dir, &pkg);
         let version = pkgs.version(MEDUSA);
         let major = version
             .as_deref()
@@ -56,6 +57,7 @@ impl Detector for Medusa {
         }
         let modules = config::read(&config, &env, &mut site, errors);
         site.redis.components = pkgs.redis_components(&modules);
+        errors.extend(pkgs.take_errors());
         Some(site)
     }
 }
@@ -68,32 +70,84 @@ fn dep_range(pkg: &serde_json::Value, name: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// Lockfiles can be far larger than any config file; they are read only when
+/// `node_modules` does not answer, and refused above this size.
+const MAX_LOCKFILE_BYTES: u64 = 64 * 1024 * 1024;
+
 /// Where installed package versions come from: `node_modules`, then a lockfile, then the
-/// `package.json` range.
+/// `package.json` range. Lockfiles are read lazily, at most once each.
 pub struct Packages<'a> {
     dir: &'a Path,
     pkg: &'a serde_json::Value,
-    npm_lock: Option<serde_json::Value>,
-    yarn_lock: Option<String>,
-    pnpm_lock: Option<String>,
+    npm_lock: OnceCell<Option<serde_json::Value>>,
+    yarn_lock: OnceCell<Option<String>>,
+    pnpm_lock: OnceCell<Option<String>>,
+    errors: RefCell<Vec<DetectError>>,
 }
 
 impl<'a> Packages<'a> {
-    fn new(dir: &'a Path, pkg: &'a serde_json::Value, errors: &mut Vec<DetectError>) -> Self {
-        let text = |name: &str, errors: &mut Vec<DetectError>| {
-            let p = dir.join(name);
-            crate::fsutil::read_config_opt(&p).unwrap_or_else(|e| {
-                errors.push(DetectError::from_err(&p, &e));
-                None
-            })
-        };
+    fn new(dir: &'a Path, pkg: &'a serde_json::Value) -> Self {
         Packages {
             dir,
             pkg,
-            npm_lock: read_json(&dir.join("package-lock.json"), errors),
-            yarn_lock: text("yarn.lock", errors),
-            pnpm_lock: text("pnpm-lock.yaml", errors),
+            npm_lock: OnceCell::new(),
+            yarn_lock: OnceCell::new(),
+            pnpm_lock: OnceCell::new(),
+            errors: RefCell::new(Vec::new()),
         }
+    }
+
+    /// Problems met reading lockfiles.
+    fn take_errors(&self) -> Vec<DetectError> {
+        self.errors.take()
+    }
+
+    fn lockfile(&self, name: &str) -> Option<String> {
+        let path = self.dir.join(name);
+        let meta = std::fs::metadata(&path).ok()?;
+        if meta.len() > MAX_LOCKFILE_BYTES {
+            self.errors.borrow_mut().push(DetectError::new(
+                &path,
+                format!(
+                    "lockfile is {} bytes, over the {MAX_LOCKFILE_BYTES} byte limit",
+                    meta.len()
+                ),
+            ));
+            return None;
+        }
+        match std::fs::read(&path).map(String::from_utf8) {
+            Ok(Ok(text)) => Some(text),
+            Ok(Err(_)) => {
+                self.errors
+                    .borrow_mut()
+                    .push(DetectError::new(&path, "not valid UTF-8"));
+                None
+            }
+            Err(e) => {
+                self.errors
+                    .borrow_mut()
+                    .push(DetectError::new(&path, crate::cms::describe_io(&e)));
+                None
+            }
+        }
+    }
+
+    fn npm_lock(&self) -> Option<&serde_json::Value> {
+        self.npm_lock
+            .get_or_init(|| {
+                let text = self.lockfile("package-lock.json")?;
+                match serde_json::from_str(&text) {
+                    Ok(v) => Some(v),
+                    Err(e) => {
+                        self.errors.borrow_mut().push(DetectError::new(
+                            &self.dir.join("package-lock.json"),
+                            format!("line {}: not valid JSON: {e}", e.line()),
+                        ));
+                        None
+                    }
+                }
+            })
+            .as_ref()
     }
 
     fn installed_manifest(&self, name: &str) -> PathBuf {
@@ -112,7 +166,7 @@ impl<'a> Packages<'a> {
         {
             return Some(ver.to_string());
         }
-        if let Some(lock) = &self.npm_lock {
+        if let Some(lock) = self.npm_lock() {
             let v2 = lock
                 .get("packages")
                 .and_then(|p| p.get(format!("node_modules/{name}")))
@@ -122,12 +176,13 @@ impl<'a> Packages<'a> {
                 return Some(v.to_string());
             }
         }
-        if let Some(y) = &self.yarn_lock
+        if let Some(y) = self.yarn_lock.get_or_init(|| self.lockfile("yarn.lock"))
             && let Some(v) = yarn_version(y, name)
         {
             return Some(v);
         }
         self.pnpm_lock
+            .get_or_init(|| self.lockfile("pnpm-lock.yaml"))
             .as_deref()
             .and_then(|p| pnpm_version(p, name))
     }
