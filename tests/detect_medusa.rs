@@ -216,6 +216,9 @@ fn medusa_v2_with_redis_modules_through_env() {
     assert_eq!(sess["database"]["value"], 0);
     assert_eq!(sess["prefix"]["value"], "shop2:sess:");
     assert_eq!(at(&sess["prefix"]), loc(cfg, 11));
+    let sttl = setting(&sess["ttl"], "sessionOptions.ttl");
+    assert_eq!(sttl["value"], 28_800_000);
+    assert_eq!(at(sttl), loc(cfg, 13));
 
     let cache = &r["cache"];
     assert_eq!(
@@ -225,13 +228,13 @@ fn medusa_v2_with_redis_modules_through_env() {
     assert_eq!(at(&cache["transport"]), loc(env, 8));
     assert_eq!(cache["database"]["value"], 2);
     assert_eq!(cache["prefix"]["value"], "shop2:");
-    assert_eq!(at(&cache["prefix"]), loc(cfg, 27));
+    assert_eq!(at(&cache["prefix"]), loc(cfg, 30));
     let ttl = setting(&cache["ttl"], "ttl");
     assert_eq!(ttl["value"], 300);
-    assert_eq!(at(ttl), loc(cfg, 26));
+    assert_eq!(at(ttl), loc(cfg, 29));
     let module = setting(&cache["options"], "module");
     assert_eq!(module["value"], "@medusajs/medusa/cache-redis");
-    assert_eq!(at(module), loc(cfg, 23));
+    assert_eq!(at(module), loc(cfg, 26));
 
     let pkg = "fixtures/medusa-v2-redis/package.json".to_string();
     assert_eq!(
@@ -379,11 +382,11 @@ fn cache_redis_ttl_zero_is_flagged_and_env_defaults_apply() {
         cache["transport"]["value"],
         json!({"kind": "tcp", "host": "localhost", "port": 6379})
     );
-    assert_eq!(at(&cache["transport"]), loc(cfg.to_str().unwrap(), 25));
+    assert_eq!(at(&cache["transport"]), loc(cfg.to_str().unwrap(), 28));
     let l = lints(s);
     assert_eq!(l.len(), 1, "{l:?}");
     assert_eq!(l[0].0, "medusa-cache-redis-ttl-zero");
-    assert_eq!(l[0].2, 26);
+    assert_eq!(l[0].2, 29);
 }
 
 #[test]

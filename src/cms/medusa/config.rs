@@ -452,6 +452,15 @@ fn normalise(cx: &Ctx<'_>, cfg: &Node, site: &mut Site) -> Vec<String> {
             ),
             None => Sourced::new("sess:".to_string(), url.at.clone()),
         });
+        // v2: the session cookie's maxAge (and the store's TTL) in milliseconds.
+        if let Some(ttl) = project
+            .and_then(|p| p.get("sessionOptions"))
+            .and_then(|s| cx.object(&s.value))
+            .and_then(|s| s.get("ttl"))
+            .and_then(|t| cx.eval(&t.value))
+        {
+            conn.ttl.push(setting("sessionOptions.ttl", &ttl));
+        }
         site.redis.sessions = Some(conn);
     }
 
