@@ -473,3 +473,38 @@ fn package_json_without_medusa_is_not_medusa() {
     assert_eq!(code, 0);
     assert_eq!(site(&v)["cms"], "unknown");
 }
+
+#[test]
+fn layout_from_the_config_when_no_version_says_it() {
+    let (_tmp, root) = copy_fixture("medusa-v2");
+    std::fs::remove_file(root.join("package-lock.json")).unwrap();
+    let pkg = root.join("package.json");
+    let text = std::fs::read_to_string(&pkg).unwrap().replace(
+        "\"@medusajs/medusa\": \"^2.4.0\"",
+        "\"@medusajs/medusa\": \"latest\"",
+    );
+    std::fs::write(&pkg, text).unwrap();
+    let (code, v) = detect(root.to_str().unwrap());
+    assert_eq!(code, 0, "{v:#}");
+    let s = site(&v);
+    assert_eq!(
+        s["version"], "latest",
+        "the range as given, as a last resort"
+    );
+    assert_eq!(s["layout"], "v2", "defineConfig means v2");
+
+    let (_tmp, root) = copy_fixture("medusa-v1");
+    std::fs::remove_file(root.join("yarn.lock")).unwrap();
+    let pkg = root.join("package.json");
+    let text = std::fs::read_to_string(&pkg).unwrap().replace(
+        "\"@medusajs/medusa\": \"^1.20.6\"",
+        "\"@medusajs/medusa\": \"latest\"",
+    );
+    std::fs::write(&pkg, text).unwrap();
+    let (_, v) = detect(root.to_str().unwrap());
+    assert_eq!(
+        site(&v)["layout"],
+        "v1",
+        "module.exports = {{ projectConfig }} means v1"
+    );
+}
