@@ -233,15 +233,7 @@ pub fn read(
             return Vec::new();
         }
     };
-    let parsed = js::parse_module(&text).or_else(|first| {
-        // `switch` bodies (`case "production":` in the v1 starter) never hold config data,
-        // and the shared JS reader does not parse `case` labels yet: blank them and retry.
-        match blank_switch_bodies(&text) {
-            Some(blanked) => js::parse_module(&blanked).map_err(|_| first),
-            None => Err(first),
-        }
-    });
-    let items = match parsed {
+    let items = match js::parse_module(&text) {
         Ok(items) => items,
         Err(e) => {
             errors.push(DetectError::new(
@@ -275,58 +267,6 @@ pub fn read(
     };
     fallback_layout(site, Some(&text));
     normalise(&cx, cfg, site)
-}
-
-/// `src` with every `switch (…) { … }` statement replaced by spaces (newlines kept, so line
-/// numbers stay right); `None` when there is no switch or it cannot be delimited.
-fn blank_switch_bodies(src: &str) -> Option<String> {
-    let tokens = js::lex(src).ok()?;
-    let mut out = src.as_bytes().to_vec();
-    let mut found = false;
-    let mut i = 0;
-    while i < tokens.len() {
-        if tokens[i].kind != js::Tok::Ident("switch".into()) {
-            i += 1;
-            continue;
-        }
-        // `switch` `(` … `)` `{` … `}`: find the end of the second group.
-        let start = tokens[i].start;
-        let mut j = i + 1;
-        let mut groups = 0;
-        let mut end = None;
-        while j < tokens.len() && groups < 2 {
-            let mut depth = 0usize;
-            while j < tokens.len() {
-                match tokens[j].kind {
-                    js::Tok::Punct("(" | "{" | "[") => depth += 1,
-                    js::Tok::Punct(")" | "}" | "]") => {
-                        depth = depth.checked_sub(1)?;
-                        if depth == 0 {
-                            break;
-                        }
-                    }
-                    _ if depth == 0 => return None,
-                    _ => {}
-                }
-                j += 1;
-            }
-            groups += 1;
-            end = tokens.get(j).map(|t| t.end);
-            j += 1;
-        }
-        let end = end?;
-        for b in &mut out[start..end] {
-            if *b != b'\n' {
-                *b = b' ';
-            }
-        }
-        found = true;
-        i = j;
-    }
-    if !found {
-        return None;
-    }
-    String::from_utf8(out).ok()
 }
 
 /// When no version said v1 or v2: `defineConfig` means v2, otherwise v1.
@@ -686,12 +626,9 @@ mod tests {
     }
 
     #[test]
-    fn switch_bodies_are_blanked_keeping_lines() {
+    fn v1_switch_blocks_do_not_hide_the_config() {
         let src = "let F = ''\nswitch (process.env.NODE_ENV) {\n  case 'production':\n    F = '.env.production'\n    break\n  default:\n    F = '.env'\n}\nmodule.exports = { projectConfig: { redis_url: 'redis://x' } }\n";
-        let blanked = blank_switch_bodies(src).unwrap();
-        assert_eq!(blanked.lines().count(), src.lines().count());
-        assert!(!blanked.contains("case"));
-        let items = js::parse_module(&blanked).unwrap();
+        let items = js::parse_module(src).unwrap();
         let (c, e) = (Path::new("c.js"), Path::new(".env"));
         let cx = Ctx {
             config: c,
@@ -707,7 +644,6 @@ mod tests {
             site.redis.sessions.unwrap().transport.unwrap().at,
             Location::new("c.js", 9)
         );
-        assert_eq!(blank_switch_bodies("const a = 1"), None);
     }
 
     #[test]
