@@ -207,7 +207,7 @@ impl Planner for DrupalPlanner {
             let include = templates.render("drupal/include.php", &json!({}))?;
             append_php(&settings_file, &settings_before, &include)?
         };
-        override_notes(&settings_file, &stmts, &mut plan.notes);
+        override_notes(&settings_file, &stmts, &site_dir, &mut plan.notes);
         plan.patches.push(Patch::edit(
             &site.path,
             rel_path(&site.path, &settings)?,
@@ -354,9 +354,26 @@ fn includes_redis(stmts: &[Stmt], site_dir: &Path, site: &Site) -> bool {
     })
 }
 
-/// Redis settings in settings.php that come after an existing include of
-/// settings.redis.php would override rcfg's values.
-fn override_notes(file: &str, stmts: &[Stmt], notes: &mut Vec<String>) {
+/// True for a `$settings` assignment rcfg's block also makes.
+fn is_managed_assignment(s: &Stmt) -> Option<Vec<String>> {
+    let StmtKind::Assign { target, .. } = &s.kind else {
+        return None;
+    };
+    let ("settings", keys) = php::target_path(target)? else {
+        return None;
+    };
+    let k = keys.first()?;
+    let managed = matches!(
+        k.as_str(),
+        "redis.connection" | "cache_prefix" | "redis.settings"
+    ) || k.starts_with("redis_perm_ttl_")
+        || (k == "cache" && keys.get(1).is_some_and(|b| b == "default"));
+    managed.then_some(keys)
+}
+
+/// Redis settings that come after an existing include of settings.redis.php (in
+/// settings.php, or in a settings.local.php included after it) override rcfg's values.
+fn override_notes(file: &str, stmts: &[Stmt], site_dir: &Path, notes: &mut Vec<String>) {
     let Some(include_at) = stmts.iter().find_map(|s| match &s.kind {
         StmtKind::Include { path, .. } if path.describe().contains("settings.redis.php") => {
             Some(s.start)
@@ -365,22 +382,35 @@ fn override_notes(file: &str, stmts: &[Stmt], notes: &mut Vec<String>) {
     }) else {
         return;
     };
+    let mut later_local = false;
     for s in stmts.iter().filter(|s| s.start > include_at) {
-        if let StmtKind::Assign { target, .. } = &s.kind
-            && let Some(("settings", keys)) = php::target_path(target)
-            && keys.first().is_some_and(|k| {
-                matches!(
-                    k.as_str(),
-                    "redis.connection" | "cache_prefix" | "redis.settings"
-                ) || k.starts_with("redis_perm_ttl_")
-                    || (k == "cache" && keys.get(1).is_some_and(|b| b == "default"))
-            })
+        if let StmtKind::Include { path, .. } = &s.kind
+            && path.describe().contains("settings.local.php")
         {
+            later_local = true;
+        }
+        if let Some(keys) = is_managed_assignment(s) {
             notes.push(format!(
                 "{file}:{}: $settings['{}'] is set after settings.redis.php is included, so it overrides rcfg's value; remove it.",
                 s.line,
                 keys.join("']['")
             ));
+        }
+    }
+    let local = site_dir.join("settings.local.php");
+    if later_local
+        && let Ok(Some(text)) = fsutil::read_config_opt(&local)
+        && let Ok(local_stmts) = php::parse(&text)
+    {
+        for s in &local_stmts {
+            if let Some(keys) = is_managed_assignment(s) {
+                notes.push(format!(
+                    "{}:{}: $settings['{}'] is set in settings.local.php, which settings.php includes after settings.redis.php, so it overrides rcfg's value; remove it.",
+                    local.display(),
+                    s.line,
+                    keys.join("']['")
+                ));
+            }
         }
     }
 }

@@ -430,3 +430,36 @@ fn a_block_without_its_end_line_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn settings_local_included_after_the_redis_include_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = drupal_site(tmp.path(), None, Some("8.x-1.7"));
+    let dir = site.path.join("sites/default");
+    std::fs::write(
+        dir.join("settings.php"),
+        format!("{SETTINGS}include __DIR__ . '/settings.redis.php';\ninclude __DIR__ . '/settings.local.php';\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("settings.local.php"),
+        "<?php\n$settings['redis.connection'] = ['host' => '127.0.0.1'];\n$settings['skip_permissions_hardening'] = TRUE;\n",
+    )
+    .unwrap();
+    let plan = plan_of(
+        &site,
+        &target(Transport::Unix {
+            path: "/r.sock".into(),
+        }),
+    )
+    .unwrap();
+    assert!(!plan.patches[0].changes());
+    let notes = plan.notes.join("\n");
+    assert!(
+        notes.contains(
+            "settings.local.php:2: $settings['redis.connection'] is set in settings.local.php"
+        ),
+        "{notes}"
+    );
+    assert!(!notes.contains("skip_permissions_hardening"));
+}
