@@ -463,3 +463,37 @@ fn settings_local_included_after_the_redis_include_is_named() {
     );
     assert!(!notes.contains("skip_permissions_hardening"));
 }
+
+#[test]
+fn settings_php_changed_after_planning_writes_nothing() {
+    use crate::patch::write::{WriteOptions, write_plan};
+    let tmp = tempfile::tempdir().unwrap();
+    let site = drupal_site(tmp.path(), None, Some("8.x-1.7"));
+    let plan = plan_of(
+        &site,
+        &target(Transport::Unix {
+            path: "/r.sock".into(),
+        }),
+    )
+    .unwrap();
+    assert_eq!(plan.changed().count(), 2);
+    let settings = site.path.join("sites/default/settings.php");
+    let edited = format!("{SETTINGS}$settings['trusted_host_patterns'] = ['^example\\.com$'];\n");
+    std::fs::write(&settings, &edited).unwrap();
+    let err = format!(
+        "{:#}",
+        write_plan(&plan, WriteOptions { backup: true }).unwrap_err()
+    );
+    assert!(
+        err.contains("settings.php: changed on disk after rcfg read it"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&settings).unwrap(), edited);
+    assert!(!site.path.join("sites/default/settings.redis.php").exists());
+    assert!(
+        !site
+            .path
+            .join("sites/default/settings.php.rcfg.bak")
+            .exists()
+    );
+}

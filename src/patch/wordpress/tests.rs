@@ -681,3 +681,22 @@ fn acl_user_and_password_become_an_array() {
     );
     assert_idempotent(&site, &t);
 }
+
+#[test]
+fn bedrock_env_changed_after_planning_writes_nothing() {
+    use crate::patch::write::{WriteOptions, write_plan};
+    let tmp = tempfile::tempdir().unwrap();
+    let site = bedrock_site(tmp.path());
+    let plan = plan_of(&site, &target(unix("/var/run/redis/redis.sock"))).unwrap();
+    assert_eq!(plan.changed().count(), 2);
+    std::fs::write(tmp.path().join(".env"), format!("{DOTENV}WP_DEBUG=1\n")).unwrap();
+    let err = format!(
+        "{:#}",
+        write_plan(&plan, WriteOptions { backup: true }).unwrap_err()
+    );
+    assert!(err.contains(".env: changed on disk"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("config/application.php")).unwrap(),
+        APPLICATION
+    );
+}
