@@ -917,12 +917,7 @@ pub(super) fn load_php(path: &Path, errors: &mut Vec<DetectError>) -> Option<Vec
         Err(e) => {
             errors.push(DetectError::new(
                 path,
-                format!(
-                    "{}:{}: cannot parse PHP: {}",
-                    path.display(),
-                    e.line,
-                    e.message
-                ),
+                format!("line {}: cannot parse PHP: {}", e.line, e.message),
             ));
             None
         }

@@ -60,13 +60,38 @@ impl Pool {
     }
 }
 
-/// Assign every site its database(s) and prefix. `fixed` holds values forced by the user
-/// (`--db`, `--prefix`, …) for single-site use; they are applied to `sites[focus]`.
+/// Assign every site its database(s) and prefix.
 pub fn assign(sites: &[Site], databases: i64, session_databases: i64) -> Result<Vec<Assignment>> {
+    assign_some(sites, databases, session_databases, None)
+}
+
+/// Assign `sites[0]` alone, keeping clear of what its neighbours `sites[1..]` already use
+/// (their existing databases and prefixes are claimed, but they get nothing new).
+pub fn assign_first(sites: &[Site], databases: i64, session_databases: i64) -> Result<Assignment> {
+    let mut all = assign_some(sites, databases, session_databases, Some(0))?;
+    Ok(all.swap_remove(0))
+}
+
+fn assign_some(
+    sites: &[Site],
+    databases: i64,
+    session_databases: i64,
+    only: Option<usize>,
+) -> Result<Vec<Assignment>> {
+    let wanted = |i: usize| only.is_none_or(|o| o == i);
     let mut cache_pool = Pool::new(databases, "cache");
     let mut session_pool = Pool::new(session_databases, "persistent");
-    let cache_needed: usize = sites.iter().map(cache_dbs_needed).sum();
-    let session_needed = sites.iter().filter(|s| needs_sessions(s)).count();
+    let cache_needed: usize = sites
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| wanted(*i))
+        .map(|(_, s)| cache_dbs_needed(s))
+        .sum();
+    let session_needed = sites
+        .iter()
+        .enumerate()
+        .filter(|(i, s)| wanted(*i) && needs_sessions(s))
+        .count();
 
     let mut cache_db: Vec<Option<i64>> = vec![None; sites.len()];
     let mut page_db: Vec<Option<i64>> = vec![None; sites.len()];
@@ -120,6 +145,9 @@ pub fn assign(sites: &[Site], databases: i64, session_databases: i64) -> Result<
     }
     let mut out = Vec::with_capacity(sites.len());
     for (i, site) in sites.iter().enumerate() {
+        if !wanted(i) {
+            continue;
+        }
         let db = match cache_db[i] {
             Some(d) => d,
             None => cache_pool.take(cache_needed)?,
@@ -194,6 +222,19 @@ mod tests {
         let err = assign(&sites, 4, 16).unwrap_err().to_string();
         assert!(err.contains("not enough Redis databases"), "{err}");
         assert!(err.contains("need 4"), "{err}");
+    }
+
+    #[test]
+    fn a_single_site_keeps_clear_of_its_neighbours_without_assigning_them() {
+        let mut sites = vec![
+            site("/www/new", Cms::WordPress, None),
+            site("/www/old", Cms::WordPress, Some(1)),
+        ];
+        // Many unconfigured neighbours would exhaust the pool if they were assigned too.
+        sites.extend((0..20).map(|i| site(&format!("/www/n{i}"), Cms::WordPress, None)));
+        let a = assign_first(&sites, 16, 16).unwrap();
+        assert_eq!(a.db, 2, "database 1 belongs to a neighbour");
+        assert_eq!(a.prefix, "new:");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Deserialize;
 
-use super::assign::{Assignment, assign};
+use super::assign::{Assignment, assign, assign_first};
 use super::render::Templates;
 use super::write::{WriteOptions, write_plan};
 use super::{Endpoint, Plan, Secret, Target, planner_for, validate_path, validate_prefix};
@@ -547,9 +547,9 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
         planner_for(&site)?;
         let mut group = vec![site];
         group.extend(siblings(&group[0]));
-        let a = assign(&group, resolved.databases, resolved.session_databases)?;
+        let a = assign_first(&group, resolved.databases, resolved.session_databases)?;
         group.truncate(1);
-        (group, a, true)
+        (group, vec![a], true)
     };
     for e in &errors {
         eprintln!("rcfg: error: {}: {}", e.path.display(), e.message);

@@ -138,16 +138,45 @@ impl Plan {
         self.changed().next().is_none()
     }
 
-    /// Replace every secret in `text` with `********`.
+    /// Replace every secret in `text` with `********`: the raw value and the forms it takes
+    /// once quoted for PHP, JS/JSON or a URL.
     pub fn mask(&self, text: &str) -> String {
         let mut out = text.to_string();
         for s in &self.secrets {
-            if !s.expose().is_empty() {
-                out = out.replace(s.expose(), "********");
+            let raw = s.expose();
+            if raw.is_empty() {
+                continue;
+            }
+            let js = render::js_quote(raw);
+            let forms = [
+                render::php_quote(raw)[1..]
+                    .trim_end_matches('\'')
+                    .to_string(),
+                js[1..js.len() - 1].to_string(),
+                percent_encode(raw),
+                raw.to_string(),
+            ];
+            for form in forms {
+                if !form.is_empty() {
+                    out = out.replace(&form, "********");
+                }
             }
         }
         out
     }
+}
+
+/// `%XX`-encode everything outside the URL-safe unreserved set.
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// Plans the patches for one CMS.
@@ -265,6 +294,10 @@ mod tests {
         let mut plan = Plan::new(Path::new("/s"));
         plan.secrets.push(Secret::new("hunter2"));
         assert_eq!(plan.mask("pw='hunter2'"), "pw='********'");
+        plan.secrets.push(Secret::new(r"it's\x"));
+        assert_eq!(plan.mask(r"pw='it\'s\\x'"), "pw='********'");
+        assert_eq!(plan.mask(r#"pw="it's\\x""#), r#"pw="********""#);
+        assert_eq!(plan.mask("redis://:it%27s%5Cx@h"), "redis://:********@h");
         assert_eq!(format!("{:?}", Secret::new("hunter2")), "Secret(********)");
     }
 }
