@@ -350,7 +350,11 @@ fn patch_env_php(
     let existing_default = lookup_str(items, &["cache", "frontend", "default", "backend"]);
     let existing_page = lookup_str(items, &["cache", "frontend", "page_cache", "backend"]);
     let backend = backend_for(existing_default, line);
-    let page_cache_backend = backend_for(existing_page, line);
+    // A page cache without a backend of its own follows a Valkey/bare default.
+    let page_cache_backend = backend_for(
+        existing_page.or(existing_default.filter(|b| is_newer_backend(b))),
+        line,
+    );
     if line.is_none() {
         plan.notes.push(format!(
             "Magento version unknown{}: backend set to {backend}",
