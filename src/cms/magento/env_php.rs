@@ -36,6 +36,19 @@ pub fn is_redis_backend(backend: &str) -> bool {
     REDIS_BACKENDS.iter().any(|r| r.eq_ignore_ascii_case(b))
 }
 
+/// `Foo\\Bar::class` as the class name it evaluates to.
+fn class_name(e: &Expr) -> Option<&str> {
+    match e {
+        Expr::ClassConst { class, name } if name.eq_ignore_ascii_case("class") => Some(class),
+        _ => None,
+    }
+}
+
+/// A `backend` value: a string, or `Class::class`.
+fn backend_name(e: &Expr) -> Option<&str> {
+    e.as_str().or_else(|| class_name(e))
+}
+
 /// Read `env.php` into `site`: connections, lints, and errors for anything that is not data.
 pub fn read(path: &Path, site: &mut Site, errors: &mut Vec<DetectError>) {
     let text = match crate::fsutil::read_config(path) {
@@ -164,7 +177,7 @@ fn find_computed(expr: &Expr, trail: &mut Vec<String>, out: &mut Vec<(String, us
         trail.push(key);
         if item.value.as_array().is_some() {
             find_computed(&item.value, trail, out);
-        } else if item.value.literal().is_none() {
+        } else if item.value.literal().is_none() && class_name(&item.value).is_none() {
             out.push((trail.join("/"), item.line, item.value.describe()));
         }
         trail.pop();
@@ -221,7 +234,7 @@ pub fn server_transport(server: &str, port: Option<i64>) -> Transport {
 /// The connection of one cache frontend, when its backend is Redis.
 fn cache_connection(frontend: &Expr, at: &impl Fn(&ArrayItem) -> Location) -> Option<Connection> {
     let backend = frontend.get("backend")?;
-    let name = backend.value.as_str()?;
+    let name = backend_name(&backend.value)?;
     if !is_redis_backend(name) {
         return None;
     }
@@ -494,6 +507,20 @@ mod tests {
                 "magento-lifetimelimit-no-effect"
             ]
         );
+    }
+
+    #[test]
+    fn class_constant_backend_is_read_as_its_name() {
+        let (site, errors) = read_str(
+            "<?php\nreturn ['cache' => ['frontend' => ['default' => [\n'backend' => \\Magento\\Framework\\Cache\\Backend\\Redis::class,\n'backend_options' => ['server' => '/run/redis.sock']]]]];\n",
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let cache = site.redis.cache.unwrap();
+        assert_eq!(
+            cache.options[0].value,
+            "\\Magento\\Framework\\Cache\\Backend\\Redis"
+        );
+        assert_eq!(cache.options[0].at.line, 3);
     }
 
     #[test]
