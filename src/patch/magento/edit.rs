@@ -231,6 +231,17 @@ fn eol_after(src: &str, pos: usize) -> usize {
     }
 }
 
+/// A value as data: a literal, or `Foo\\Bar::class` as the class name it evaluates to (PHP
+/// gives the name without a leading backslash).
+pub fn value_of(e: &Expr) -> Option<Value> {
+    match e {
+        Expr::ClassConst { class, name } if name.eq_ignore_ascii_case("class") => {
+            Some(Value::String(class.trim_start_matches('\\').to_string()))
+        }
+        other => other.literal(),
+    }
+}
+
 /// Whether two literals are the same for PHP config readers (Magento casts: `'0'` == `0`).
 pub fn loosely_equal(a: &Value, b: &Value) -> bool {
     fn s(v: &Value) -> Option<String> {
@@ -317,7 +328,7 @@ pub fn merge(
                 if !force {
                     continue;
                 }
-                match item.value.literal() {
+                match value_of(&item.value) {
                     Some(have) if loosely_equal(&have, value) => {}
                     Some(_) => out.edits.push(Edit {
                         start: item.value_start,
@@ -349,7 +360,7 @@ pub fn merge(
                     })?;
                     merge(src, sub, children, style, &here, out)?;
                 }
-                other if other.literal().is_some() => {
+                other if value_of(other).is_some() => {
                     // e.g. `'session' => null`: replace with the wanted array.
                     let body = render_array(children, style, line_indent(src, item.start));
                     out.edits.push(Edit {
@@ -636,6 +647,27 @@ mod tests {
         assert_eq!(
             run(src, &want, &short()),
             "<?php\nreturn [\n    'a' => 1,\n    'c' => 3\n];\n"
+        );
+    }
+
+    #[test]
+    fn class_constants_are_values() {
+        let src = "<?php\nreturn [\n    'backend' => \\Magento\\Framework\\Cache\\Backend\\Redis::class,\n    'other' => Foo::class\n];\n";
+        let want = vec![
+            (
+                "backend".to_string(),
+                Want::Leaf {
+                    src: r"'Magento\\Framework\\Cache\\Backend\\Redis'".into(),
+                    value: Value::from(r"Magento\Framework\Cache\Backend\Redis"),
+                    force: true,
+                },
+            ),
+            ("other".to_string(), leaf("'Bar'", true)),
+        ];
+        let got = run(src, &want, &short());
+        assert_eq!(
+            got,
+            "<?php\nreturn [\n    'backend' => \\Magento\\Framework\\Cache\\Backend\\Redis::class,\n    'other' => 'Bar'\n];\n"
         );
     }
 

@@ -304,8 +304,12 @@ fn lookup<'a>(items: &'a [ArrayItem], keys: &[&str]) -> Option<&'a ArrayItem> {
     }
 }
 
-fn lookup_str<'a>(items: &'a [ArrayItem], keys: &[&str]) -> Option<&'a str> {
-    lookup(items, keys)?.value.as_str()
+/// A string value (or `Class::class`) at `keys`.
+fn lookup_str(items: &[ArrayItem], keys: &[&str]) -> Option<String> {
+    match edit::value_of(&lookup(items, keys)?.value)? {
+        serde_json::Value::String(s) => Some(s),
+        _ => None,
+    }
 }
 
 /// Parse a rendered template (`<?php return [ … ];`) into a wanted tree.
@@ -349,10 +353,12 @@ fn patch_env_php(
     let line = release_line(site.version.as_deref(), is_mage_os(site));
     let existing_default = lookup_str(items, &["cache", "frontend", "default", "backend"]);
     let existing_page = lookup_str(items, &["cache", "frontend", "page_cache", "backend"]);
-    let backend = backend_for(existing_default, line);
+    let backend = backend_for(existing_default.as_deref(), line);
     // A page cache without a backend of its own follows a Valkey/bare default.
     let page_cache_backend = backend_for(
-        existing_page.or(existing_default.filter(|b| is_newer_backend(b))),
+        existing_page
+            .as_deref()
+            .or(existing_default.as_deref().filter(|b| is_newer_backend(b))),
         line,
     );
     if line.is_none() {

@@ -493,6 +493,25 @@ impl Planner for MedusaPlanner {
         let env_path = site.path.join(&env_rel);
         match crate::fsutil::read_config_opt(&env_path)? {
             Some(text) => {
+                let current = crate::syntax::dotenv::parse(&text);
+                for (var, ep) in [(&cache_env, &target.cache), (&session_env, &target.session)] {
+                    let had_password = current.get(var.as_str()).is_some_and(|v| {
+                        v.value.contains("password=")
+                            || v.value.split_once("://").is_some_and(|(_, rest)| {
+                                rest.split('/').next().unwrap_or("").contains('@')
+                            })
+                    });
+                    if had_password && ep.password.is_none() {
+                        plan.notes.push(format!(
+                            "{var} had a password; none was given for this endpoint, so the new URL has none (set {} to keep one)",
+                            if std::ptr::eq(ep, &target.cache) {
+                                super::cmd::DEFAULT_PASSWORD_ENV
+                            } else {
+                                super::cmd::DEFAULT_SESSION_PASSWORD_ENV
+                            }
+                        ));
+                    }
+                }
                 let after = patch_dotenv(&text, &wanted);
                 plan.patches
                     .push(Patch::edit(&site.path, env_rel, text, after));
