@@ -449,6 +449,11 @@ fn structural_edits(
                     text.push(',');
                 }
             }
+            // A one-line array gets its closing bracket on a line of its own.
+            if !src[arr.body_start..arr.close].contains('\n') {
+                text.push('\n');
+                text.push_str(arr.outer_indent);
+            }
             out.edits.push(Edit {
                 start: at,
                 end: at,
@@ -669,6 +674,21 @@ mod tests {
             got,
             "<?php\nreturn [\n    'backend' => \\Magento\\Framework\\Cache\\Backend\\Redis::class,\n    'other' => 'Bar'\n];\n"
         );
+    }
+
+    #[test]
+    fn one_line_arrays_open_up_for_new_entries() {
+        let src = "<?php\nreturn ['MAGE_MODE' => 'production'];\n";
+        let want = vec![(
+            "cache".to_string(),
+            Want::Tree(vec![("k".into(), leaf("1", true))]),
+        )];
+        let got = run(src, &want, &short());
+        assert_eq!(
+            got,
+            "<?php\nreturn ['MAGE_MODE' => 'production',\n    'cache' => [\n        'k' => 1\n    ]\n];\n"
+        );
+        assert_eq!(run(&got, &want, &short()), got);
     }
 
     #[test]

@@ -503,7 +503,8 @@ fn patch_env_php(
             .to_string(),
     );
     let after = edit::apply(before, outcome.edits)?;
-    // The result must still be a plain returned array (guards the editor itself).
+    // The result must still be a plain returned array that already matches: merging again
+    // changes nothing (guards the editor itself; idempotence is a hard requirement).
     let check = php::parse(&after).map_err(|e| {
         anyhow::anyhow!(
             "{}: internal error: the patched env.php does not parse (line {}: {}); nothing written",
@@ -512,7 +513,23 @@ fn patch_env_php(
             e.message
         )
     })?;
-    returned_array(path, &check)?;
+    let (items2, start2, end2) = returned_array(path, &check)?;
+    let arr2 = edit::array_at(
+        &after,
+        items2,
+        start2,
+        end2,
+        edit::line_indent(&after, start2),
+    )?;
+    let mut again = Outcome::default();
+    let settled =
+        edit::merge(&after, arr2, &want, &style, "", &mut again).is_ok() && again.edits.is_empty();
+    if !settled {
+        bail!(
+            "{}: internal error: the patched env.php does not settle (a second merge would change it again); nothing written",
+            path.display()
+        );
+    }
     Ok(after)
 }
 

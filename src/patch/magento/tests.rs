@@ -445,3 +445,29 @@ fn the_diff_applies_with_git_from_the_site_root() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn a_minimal_one_line_env_php_gets_every_section() {
+    let (_tmp, site) = site(
+        "<?php\nreturn ['MAGE_MODE' => 'production'];\n",
+        Some("2.4.7"),
+    );
+    let plan = plan_of(&site, &target()).unwrap();
+    if php_available() {
+        let path = site.path.join(ENV_PHP);
+        write_plan(&plan, WriteOptions { backup: false }).unwrap();
+        php_lint(&path);
+        let got = php_eval(&path);
+        assert_eq!(got["MAGE_MODE"], "production");
+        assert_eq!(
+            got["cache"]["frontend"]["default"]["backend_options"]["database"],
+            "1"
+        );
+        assert_eq!(
+            got["cache"]["frontend"]["page_cache"]["backend_options"]["database"],
+            "2"
+        );
+        assert_eq!(got["session"]["redis"]["database"], "3");
+        assert!(plan_of(&site, &target()).unwrap().is_noop());
+    }
+}
