@@ -364,3 +364,43 @@ fn dotenv_edits_keep_other_bytes() {
         got
     );
 }
+
+#[test]
+fn shorthand_and_literal_urls_are_replaced_by_env_reads() {
+    let cfg = "const redisUrl = \"redis://localhost:6379\"\nconst projectConfig = { redisUrl }\nexport default defineConfig({\n  projectConfig,\n  modules: [\n    { resolve: \"@medusajs/medusa/cache-redis\", options: { redisUrl: \"redis://localhost:6379/3\", ttl: 30 } },\n  ],\n})\n";
+    let (_tmp, site) = site("medusa-config.ts", cfg, Some(""), "2.4.0");
+    let plan = plan_of(&site, &target()).unwrap();
+    let after = config_after(&plan);
+    assert!(
+        after.contains(
+            "const projectConfig = { redisUrl: process.env.REDIS_URL, redisPrefix: \"shop1:\" }"
+        ),
+        "{after}"
+    );
+    assert!(
+        after.contains("options: { redisUrl: process.env.CACHE_REDIS_URL, ttl: 86400, namespace: \"shop1\" } },"),
+        "{after}"
+    );
+    reparse(after);
+}
+
+#[test]
+fn a_deprecated_cache_redis_module_on_2_11_is_noted_not_duplicated() {
+    let (_tmp, site) = site("medusa-config.ts", V2_REDIS, Some(""), "2.11.2");
+    let plan = plan_of(&site, &target()).unwrap();
+    let after = config_after(&plan);
+    assert_eq!(
+        after.matches("@medusajs/medusa/caching\"").count(),
+        1,
+        "{after}"
+    );
+    assert_eq!(after.matches("cache-redis").count(), 1, "{after}");
+    assert!(
+        plan.notes
+            .iter()
+            .any(|n| n.contains("deprecated cache-redis module")),
+        "{:?}",
+        plan.notes
+    );
+    assert_eq!(env_after(&plan)["MEDUSA_FF_CACHING"].value, "true");
+}
