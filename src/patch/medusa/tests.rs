@@ -404,3 +404,25 @@ fn a_deprecated_cache_redis_module_on_2_11_is_noted_not_duplicated() {
     );
     assert_eq!(env_after(&plan)["MEDUSA_FF_CACHING"].value, "true");
 }
+
+#[test]
+fn env_changed_after_planning_leaves_both_files_unchanged() {
+    let (_tmp, site) = site("medusa-config.ts", V2_PLAIN, Some("A=1\n"), "2.4.1");
+    let plan = plan_of(&site, &target()).unwrap();
+    assert_eq!(plan.changed().count(), 2);
+    let env = site.path.join(".env");
+    std::fs::write(&env, "A=2\n").unwrap();
+    let err = format!(
+        "{:#}",
+        write_plan(&plan, WriteOptions { backup: true }).unwrap_err()
+    );
+    assert!(
+        err.contains(".env") && err.contains("changed on disk"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(site.path.join("medusa-config.ts")).unwrap(),
+        V2_PLAIN
+    );
+    assert_eq!(std::fs::read_to_string(&env).unwrap(), "A=2\n");
+}
