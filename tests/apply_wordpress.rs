@@ -445,8 +445,15 @@ fn unparsable_wp_config_is_refused_naming_file_and_line() {
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert!(err.contains("wp-config.php: line "), "{err}");
-    assert!(err.contains(&format!("line {line}: cannot parse PHP")), "{err}");
-    assert_eq!(err.matches("wp-config.php").count(), 1, "the file is named once: {err}");
+    assert!(
+        err.contains(&format!("line {line}: cannot parse PHP")),
+        "{err}"
+    );
+    assert_eq!(
+        err.matches("wp-config.php").count(),
+        1,
+        "the file is named once: {err}"
+    );
     assert_eq!(tree(&root), before);
 }
 

@@ -29,6 +29,27 @@ fn needs_sessions(site: &Site) -> bool {
     matches!(site.cms, Cms::Magento2 | Cms::Medusa)
 }
 
+/// Prefixes a CMS uses when none is configured: they identify no site.
+const DEFAULT_PREFIXES: &[&str] = &["medusa:", "mc:", "sess:"];
+
+/// The prefix a site already chose for itself: its cache prefix, else its session prefix
+/// without the `sess:` the session store adds; CMS defaults do not count.
+fn own_prefix(site: &Site) -> Option<String> {
+    let cache = site.redis.cache.as_ref().and_then(|c| c.prefix.as_ref());
+    let sessions = site.redis.sessions.as_ref().and_then(|c| c.prefix.as_ref());
+    [cache, sessions]
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            let v = p.value.as_str();
+            v.strip_suffix("sess:")
+                .filter(|s| !s.is_empty())
+                .unwrap_or(v)
+                .to_string()
+        })
+        .find(|p| !DEFAULT_PREFIXES.contains(&p.as_str()) && super::validate_prefix(p).is_ok())
+}
+
 /// A pool of database numbers `1..databases`.
 struct Pool {
     free: BTreeSet<i64>,
@@ -124,13 +145,7 @@ fn assign_some(
     let mut used: BTreeMap<String, usize> = BTreeMap::new();
     let mut prefixes = Vec::with_capacity(sites.len());
     for site in sites {
-        let existing = site
-            .redis
-            .cache
-            .as_ref()
-            .and_then(|c| c.prefix.as_ref())
-            .map(|p| p.value.clone())
-            .filter(|p| super::validate_prefix(p).is_ok() && !used.contains_key(p));
+        let existing = own_prefix(site).filter(|p| !used.contains_key(p));
         let mut prefix = existing.unwrap_or_else(|| super::default_prefix(&site.path));
         if used.contains_key(&prefix) {
             let base = prefix.trim_end_matches(':').to_string();
@@ -235,6 +250,22 @@ mod tests {
         let a = assign_first(&sites, 16, 16).unwrap();
         assert_eq!(a.db, 2, "database 1 belongs to a neighbour");
         assert_eq!(a.prefix, "new:");
+    }
+
+    #[test]
+    fn cms_default_prefixes_are_not_a_sites_own() {
+        let mut s = site("/www/api", Cms::Medusa, Some(3));
+        let at = Location::new("x", 1);
+        s.redis.cache.as_mut().unwrap().prefix = Some(Sourced::new("medusa:".into(), at.clone()));
+        s.redis.sessions = Some(Connection {
+            prefix: Some(Sourced::new("shop1:sess:".into(), at)),
+            ..Connection::default()
+        });
+        assert_eq!(assign(&[s], 16, 16).unwrap()[0].prefix, "shop1:");
+        let mut bare = site("/www/api2", Cms::Medusa, Some(4));
+        bare.redis.cache.as_mut().unwrap().prefix =
+            Some(Sourced::new("mc:".into(), Location::new("x", 1)));
+        assert_eq!(assign(&[bare], 16, 16).unwrap()[0].prefix, "api2:");
     }
 
     #[test]
