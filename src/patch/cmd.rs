@@ -91,7 +91,8 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "N")]
     pub session_db: Option<i64>,
 
-    /// Session lifetime in seconds [default: 86400].
+    /// Session lifetime in seconds [default: 86400]. Magento keeps it in store config, so
+    /// it goes into the printed `bin/magento config:set web/cookie/cookie_lifetime` command.
     #[arg(long, value_name = "SECONDS")]
     pub session_ttl: Option<u64>,
 
