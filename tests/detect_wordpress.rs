@@ -519,3 +519,46 @@ fn broken_wp_config_names_file_and_line() {
     assert!(msg.contains("wp-config.php:3"), "{msg}");
     assert_eq!(only_site(&json)["cms"], "wordpress");
 }
+
+#[test]
+fn bedrock_mappings_to_unset_env_vars() {
+    // Config::define('WP_REDIS_HOST', env('WP_REDIS_HOST')) with nothing in .env defines null:
+    // not a Redis configuration.
+    let (_tmp, root) = common::copy_fixture("wordpress-bedrock");
+    let app = root.join("config/application.php");
+    let text = std::fs::read_to_string(&app).unwrap();
+    std::fs::write(
+        &app,
+        text.replace(
+            "Config::apply();",
+            "Config::define('WP_REDIS_HOST', env('WP_REDIS_HOST'));\nConfig::apply();",
+        ),
+    )
+    .unwrap();
+    let (json, code) = detect(root.to_str().unwrap());
+    let site = only_site(&json);
+    assert_eq!(site["redis"]["configured"], false);
+    assert!(lints(site).is_empty());
+    assert_eq!(code, 0);
+
+    // WP_REDIS_MAXTTL mapped to an unset variable is null, and (int) null is 0.
+    let (_tmp, root) = common::copy_fixture("wordpress-bedrock-redis");
+    let app = root.join("config/application.php");
+    let text = std::fs::read_to_string(&app).unwrap();
+    std::fs::write(
+        &app,
+        text.replace(
+            "Config::define('WP_REDIS_MAXTTL', 43200);",
+            "Config::define('WP_REDIS_MAXTTL', env('WP_REDIS_MAXTTL'));",
+        ),
+    )
+    .unwrap();
+    let (json, code) = detect(root.to_str().unwrap());
+    let site = only_site(&json);
+    assert!(
+        lints(site).contains(&("wp-redis-maxttl-zero", "error", app.to_str().unwrap(), 96)),
+        "{:?}",
+        lints(site)
+    );
+    assert_eq!(code, 1);
+}

@@ -416,6 +416,13 @@ impl WpConfig {
         self.effective(name).is_some()
     }
 
+    /// Constant `name` is defined with something other than null (a literal, or an
+    /// expression rcfg cannot evaluate).
+    fn says(&self, name: &str) -> bool {
+        self.effective(name)
+            .is_some_and(|d| !matches!(self.resolve(d).0, Some(Value::Null)))
+    }
+
     /// Value from `define`/`Config::define`, else from `.env` for the two variables the
     /// drop-in reads from the environment itself.
     fn value_or_env(&self, name: &str) -> Option<(Value, Location)> {
@@ -527,7 +534,8 @@ fn finish(site: &mut Site, cfg: WpConfig, content: &Path, errors: &mut Vec<Detec
     // Configured: a Redis drop-in is installed, or connection constants say where Redis is
     // (the site owner meant to use Redis even if the drop-in is missing). A plugin without
     // drop-in and without constants is installed but not configured.
-    let constants = CONNECTION_CONSTANTS.iter().any(|c| cfg.defined(c));
+    // A constant defined as null (Bedrock's `env('X')` with X unset) says nothing.
+    let constants = CONNECTION_CONSTANTS.iter().any(|c| cfg.says(c));
     site.redis.configured = matches!(dropin, DropIn::RedisObjectCache | DropIn::PantheonWpRedis)
         || constants
         || (cfg.redis_server.is_some() && dropin != DropIn::Other);
@@ -814,7 +822,10 @@ fn lint_wordpress(site: &mut Site, cfg: &WpConfig, dropin: &DropIn, rc_plugin: b
     }
 
     let pantheon = *dropin == DropIn::PantheonWpRedis;
-    if !pantheon && let Some(path_def) = cfg.effective("WP_REDIS_PATH") {
+    if !pantheon
+        && cfg.says("WP_REDIS_PATH")
+        && let Some(path_def) = cfg.effective("WP_REDIS_PATH")
+    {
         let scheme = cfg
             .value("WP_REDIS_SCHEME")
             .map(|(v, _)| value_text(&v).to_ascii_lowercase());
