@@ -2,4 +2,5 @@
 //! literals (`js`), plus `.env` files (`dotenv`). Nothing is ever executed.
 
 pub mod dotenv;
+pub mod js;
 pub mod php;

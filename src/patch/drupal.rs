@@ -1,0 +1,18 @@
+//! Drupal patches (placeholder until the planner lands).
+
+use anyhow::{Result, bail};
+
+use super::render::Templates;
+use super::{Plan, Planner, Target};
+use crate::model::Site;
+
+pub struct DrupalPlanner;
+
+impl Planner for DrupalPlanner {
+    fn plan(&self, site: &Site, _target: &Target, _templates: &Templates) -> Result<Plan> {
+        bail!(
+            "{}: apply for Drupal is not implemented yet",
+            site.path.display()
+        )
+    }
+}

@@ -1,0 +1,18 @@
+//! Magento patches (placeholder until the planner lands).
+
+use anyhow::{Result, bail};
+
+use super::render::Templates;
+use super::{Plan, Planner, Target};
+use crate::model::Site;
+
+pub struct MagentoPlanner;
+
+impl Planner for MagentoPlanner {
+    fn plan(&self, site: &Site, _target: &Target, _templates: &Templates) -> Result<Plan> {
+        bail!(
+            "{}: apply for Magento is not implemented yet",
+            site.path.display()
+        )
+    }
+}
