@@ -1114,6 +1114,60 @@ mod tests {
         assert_eq!(tidy_path("a/./b//c.php"), PathBuf::from("a/b/c.php"));
     }
 
+    /// A config read from PHP source (`define` and `Config::define` only).
+    fn cfg_of(src: &str) -> WpConfig {
+        let mut cfg = WpConfig::default();
+        for s in php::parse(src).unwrap() {
+            let (name, value, config_define) = match s.kind {
+                StmtKind::Define { name, value, .. } => (name, value, false),
+                StmtKind::StaticDefine { name, value, .. } => (name, value, true),
+                _ => continue,
+            };
+            cfg.defs.push(Def {
+                name,
+                value,
+                at: Location::new("wp-config.php", s.line),
+                conditional: s.conditional,
+                config_define,
+            });
+        }
+        cfg
+    }
+
+    #[test]
+    fn transports_from_scheme_host_and_port() {
+        let tls = rc_connection(&cfg_of(
+            "<?php\ndefine('WP_REDIS_SCHEME', 'tls');\ndefine('WP_REDIS_HOST', 'redis.internal');\n",
+        ));
+        let t = tls.transport.unwrap();
+        assert_eq!(
+            t.value,
+            Transport::Tls {
+                host: "redis.internal".into(),
+                port: 6379
+            }
+        );
+        assert_eq!(t.at.line, 3, "located at WP_REDIS_HOST");
+        let tcp = rc_connection(&cfg_of("<?php\ndefine('WP_REDIS_PORT', '6380');\n"));
+        assert_eq!(
+            tcp.transport.unwrap().value,
+            Transport::Tcp {
+                host: "127.0.0.1".into(),
+                port: 6380
+            }
+        );
+        let none = rc_connection(&cfg_of("<?php\ndefine('WP_REDIS_MAXTTL', 60);\n"));
+        assert_eq!(none.transport, None, "no constant names an endpoint");
+        let unix_without_path = rc_connection(&cfg_of("<?php define('WP_REDIS_SCHEME', 'unix');"));
+        assert_eq!(unix_without_path.transport, None);
+        let pw = rc_connection(&cfg_of(
+            "<?php define('WP_REDIS_PASSWORD', ['user', 'pass']);",
+        ));
+        assert!(pw.password_set);
+        let empty = rc_connection(&cfg_of("<?php define('WP_REDIS_PASSWORD', '');"));
+        assert!(!empty.password_set, "an empty password is ignored");
+    }
+
     #[test]
     fn first_define_wins_config_define_last_wins() {
         let mut cfg = WpConfig::default();
