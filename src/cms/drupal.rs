@@ -7,10 +7,12 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
+use regex::Regex;
 use serde_json::Value;
 
-use super::wordpress::{PathCtx, eval_path, load_php, lock_version, tidy_path};
+use super::wordpress::{ComposerLock, PathCtx, eval_path, load_php, tidy_path};
 use super::{DetectError, Detector};
 use crate::fsutil;
 use crate::lints::lint;
@@ -89,12 +91,14 @@ fn detect_d8(root: &Path, webroot: &Path, layout: &str, errors: &mut Vec<DetectE
         site.docroot = Some(webroot.to_path_buf());
     }
     let drupal_php = webroot.join("core/lib/Drupal.php");
-    let lock = root.join("composer.lock");
-    site.version = lock_version(&lock, &["drupal/core", "drupal/core-recommended"], errors)
+    let lock = ComposerLock::read(&root.join("composer.lock"), errors);
+    site.version = lock
+        .as_ref()
+        .and_then(|l| l.version(&["drupal/core", "drupal/core-recommended"]))
         .or_else(|| const_version(&drupal_php, errors));
     site.evidence(&drupal_php, "Drupal 8+ core (core/lib/Drupal.php)");
 
-    let module = redis_module(root, webroot, errors);
+    let module = redis_module(root, webroot, lock.as_ref(), errors);
     let major = module
         .as_ref()
         .and_then(|c| c.version.as_deref())
@@ -120,9 +124,10 @@ fn detect_d7(dir: &Path, bootstrap: &Path, errors: &mut Vec<DetectError>) -> Opt
             return None;
         }
     };
-    let re =
-        regex::Regex::new(r#"define\(\s*'VERSION'\s*,\s*'([^']+)'\s*\)"#).expect("static regex");
-    let version = re.captures(&text).map(|c| c[1].to_string())?;
+    static D7_VERSION: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"define\(\s*'VERSION'\s*,\s*'([^']+)'\s*\)"#).expect("static regex")
+    });
+    let version = D7_VERSION.captures(&text).map(|c| c[1].to_string())?;
     let layout = if version.starts_with("7.") {
         "drupal7"
     } else {
@@ -168,23 +173,31 @@ fn const_version(path: &Path, errors: &mut Vec<DetectError>) -> Option<String> {
             return None;
         }
     };
-    let re = regex::Regex::new(r#"const\s+VERSION\s*=\s*['"]([^'"]+)['"]"#).expect("static regex");
-    re.captures(&text).map(|c| c[1].to_string())
+    static D8_VERSION: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"const\s+VERSION\s*=\s*['"]([^'"]+)['"]"#).expect("static regex")
+    });
+    D8_VERSION.captures(&text).map(|c| c[1].to_string())
 }
 
 /// The `drupal/redis` module: `composer.lock`, else `redis.info.yml` `version:`.
-fn redis_module(root: &Path, webroot: &Path, errors: &mut Vec<DetectError>) -> Option<Component> {
+fn redis_module(
+    root: &Path,
+    webroot: &Path,
+    lock: Option<&ComposerLock>,
+    errors: &mut Vec<DetectError>,
+) -> Option<Component> {
     let dirs = [
         webroot.join("modules/contrib/redis"),
         webroot.join("modules/redis"),
     ];
     let installed = dirs.iter().find(|d| d.is_dir());
-    let lock = root.join("composer.lock");
-    if let Some(v) = lock_version(&lock, &["drupal/redis"], errors) {
+    if let Some(v) = lock.and_then(|l| l.version(&["drupal/redis"])) {
         return Some(Component {
             name: "drupal/redis".into(),
             version: Some(v),
-            path: installed.cloned().unwrap_or(lock),
+            path: installed
+                .cloned()
+                .unwrap_or_else(|| root.join("composer.lock")),
         });
     }
     let dir = installed?;
@@ -480,11 +493,11 @@ fn secret_set(node: &Node) -> bool {
 /// A `DateInterval::createFromDateString()` string made only of days/weeks, which redis
 /// 8.x-1.x turns into a TTL of 0 (it multiplies `$iv->days`, false for such intervals).
 fn day_only_string(s: &str) -> bool {
-    let re = regex::Regex::new(
-        r"(?i)^\s*(\+?\d+\s*(day|days|week|weeks|fortnight|fortnights)\s*,?\s*)+$",
-    )
-    .expect("static regex");
-    re.is_match(s)
+    static DAYS: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)^\s*(\+?\d+\s*(day|days|week|weeks|fortnight|fortnights)\s*,?\s*)+$")
+            .expect("static regex")
+    });
+    DAYS.is_match(s)
 }
 
 fn analyse_d8(site: &mut Site, tree: &Settings, major: Option<u32>) {

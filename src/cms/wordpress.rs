@@ -9,7 +9,9 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
+use regex::Regex;
 use serde_json::Value;
 
 use super::{DetectError, Detector};
@@ -130,16 +132,15 @@ fn detect_bedrock(dir: &Path, errors: &mut Vec<DetectError>) -> Option<Site> {
     if requires_roots {
         site.evidence(&composer, "composer.json requires roots/wordpress");
     }
-    site.version = lock_version(
-        &dir.join("composer.lock"),
-        &[
-            "roots/wordpress",
-            "roots/wordpress-no-content",
-            "johnpbloch/wordpress-core",
-        ],
-        errors,
-    )
-    .or_else(|| read_wp_version(&core.join("wp-includes/version.php"), &mut site, errors));
+    site.version = ComposerLock::read(&dir.join("composer.lock"), errors)
+        .and_then(|lock| {
+            lock.version(&[
+                "roots/wordpress",
+                "roots/wordpress-no-content",
+                "johnpbloch/wordpress-core",
+            ])
+        })
+        .or_else(|| read_wp_version(&core.join("wp-includes/version.php"), &mut site, errors));
 
     let mut cfg = WpConfig::default();
     let env_path = dir.join(".env");
@@ -213,8 +214,10 @@ fn read_wp_version(path: &Path, site: &mut Site, errors: &mut Vec<DetectError>) 
             return None;
         }
     };
-    let re = regex::Regex::new(r#"\$wp_version\s*=\s*['"]([^'"]+)['"]"#).expect("static regex");
-    let v = re.captures(&text).map(|c| c[1].to_string());
+    static WP_VERSION: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"\$wp_version\s*=\s*['"]([^'"]+)['"]"#).expect("static regex")
+    });
+    let v = WP_VERSION.captures(&text).map(|c| c[1].to_string());
     if let Some(v) = &v {
         site.evidence(path, format!("$wp_version = '{v}'"));
     }
@@ -940,41 +943,62 @@ pub(super) fn load_php(path: &Path, errors: &mut Vec<DetectError>) -> Option<Vec
     }
 }
 
-/// The version of the first of `packages` found in a `composer.lock` (`v` prefix dropped).
-pub(super) fn lock_version(
-    lock: &Path,
-    packages: &[&str],
-    errors: &mut Vec<DetectError>,
-) -> Option<String> {
-    let text = match fsutil::read_config_opt(lock) {
-        Ok(Some(t)) => t,
-        Ok(None) => return None,
-        Err(e) => {
-            errors.push(DetectError::from_err(lock, &e));
-            return None;
-        }
-    };
-    let json: Value = match serde_json::from_str(&text) {
-        Ok(j) => j,
-        Err(e) => {
-            errors.push(DetectError::new(
-                lock,
-                format!("{}:{}: not valid JSON: {e}", lock.display(), e.line()),
-            ));
-            return None;
-        }
-    };
-    for name in packages {
-        for section in ["packages", "packages-dev"] {
-            if let Some(pkgs) = json[section].as_array()
-                && let Some(p) = pkgs.iter().find(|p| p["name"] == *name)
-                && let Some(v) = p["version"].as_str()
-            {
-                return Some(v.trim_start_matches('v').to_string());
+/// The parts of a `composer.lock` rcfg reads: package names and versions. Parsed into this
+/// typed form (everything else is skipped, not built), once per site.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(super) struct ComposerLock {
+    #[serde(default)]
+    packages: Vec<LockedPackage>,
+    #[serde(default, rename = "packages-dev")]
+    packages_dev: Vec<LockedPackage>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct LockedPackage {
+    name: String,
+    #[serde(default)]
+    version: Option<String>,
+}
+
+impl ComposerLock {
+    /// Read `lock`; `None` when it does not exist or cannot be read (then the problem is in
+    /// `errors`).
+    pub(super) fn read(lock: &Path, errors: &mut Vec<DetectError>) -> Option<ComposerLock> {
+        let text = match fsutil::read_config_opt(lock) {
+            Ok(Some(t)) => t,
+            Ok(None) => return None,
+            Err(e) => {
+                errors.push(DetectError::from_err(lock, &e));
+                return None;
+            }
+        };
+        match serde_json::from_str(&text) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                errors.push(DetectError::new(
+                    lock,
+                    format!(
+                        "{}:{}: not a valid composer.lock: {e}",
+                        lock.display(),
+                        e.line()
+                    ),
+                ));
+                None
             }
         }
     }
-    None
+
+    /// The version of the first of `names` that is locked (`v` prefix dropped).
+    pub(super) fn version(&self, names: &[&str]) -> Option<String> {
+        names.iter().find_map(|name| {
+            self.packages
+                .iter()
+                .chain(&self.packages_dev)
+                .find(|p| p.name == *name)
+                .and_then(|p| p.version.as_deref())
+                .map(|v| v.trim_start_matches('v').to_string())
+        })
+    }
 }
 
 /// What a PHP include path may refer to: the including file's directory (`__DIR__`,
@@ -1061,6 +1085,30 @@ pub(super) fn tidy_path(p: &str) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn composer_lock_versions_and_bad_locks() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("composer.lock");
+        std::fs::write(
+            &p,
+            r#"{"packages": [{"name": "roots/wordpress-no-content", "version": "v6.6.2", "dist": {}}],
+               "packages-dev": [{"name": "drupal/redis", "version": "1.8.0"}], "content-hash": "x"}"#,
+        )
+        .unwrap();
+        let mut errors = Vec::new();
+        let lock = ComposerLock::read(&p, &mut errors).unwrap();
+        assert_eq!(
+            lock.version(&["roots/wordpress", "roots/wordpress-no-content"])
+                .as_deref(),
+            Some("6.6.2")
+        );
+        assert_eq!(lock.version(&["drupal/redis"]).as_deref(), Some("1.8.0"));
+        assert_eq!(lock.version(&["drupal/core"]), None);
+        std::fs::write(&p, "{\n  \"packages\": [\n").unwrap();
+        assert!(ComposerLock::read(&p, &mut errors).is_none());
+        assert!(errors[0].message.contains("composer.lock:3"), "{errors:?}");
+    }
 
     #[test]
     fn header_fields_as_wordpress_reads_them() {
