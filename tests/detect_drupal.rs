@@ -412,3 +412,19 @@ fn composer_projects_that_are_not_drupal_are_not_drupal() {
     assert_eq!(only_site(&json)["cms"], "unknown");
     assert_eq!(code, 0);
 }
+
+#[test]
+fn broken_composer_json_still_finds_the_web_root() {
+    let (_tmp, root) = common::copy_fixture("drupal-composer");
+    std::fs::write(
+        root.join("composer.json"),
+        "{ \"name\": \"drupal/recommended-project\",\n",
+    )
+    .unwrap();
+    let (json, _) = detect(root.to_str().unwrap());
+    let site = only_site(&json);
+    assert_eq!(site["cms"], "drupal");
+    assert_eq!(site["layout"], "composer");
+    assert_eq!(site["docroot"], root.join("web").to_str().unwrap());
+    assert_eq!(site["redis"]["configured"], true);
+}

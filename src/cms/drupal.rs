@@ -57,7 +57,19 @@ fn composer_web_root(dir: &Path) -> Option<PathBuf> {
     if !composer.is_file() {
         return None;
     }
-    let json: Value = serde_json::from_str(&fsutil::read_config(&composer).ok()?).ok()?;
+    let in_subdir = || {
+        ["web", "docroot"]
+            .iter()
+            .map(|r| dir.join(r))
+            .find(|w| w.join("core/lib/Drupal.php").is_file())
+    };
+    // An unreadable composer.json still leaves the usual web roots to look at.
+    let Some(json) = fsutil::read_config(&composer)
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+    else {
+        return in_subdir();
+    };
     let declared = json["extra"]["drupal-scaffold"]["locations"]["web-root"].as_str();
     let requires_core = ["require", "require-dev"].iter().any(|s| {
         json[s].as_object().is_some_and(|m| {
@@ -78,10 +90,7 @@ fn composer_web_root(dir: &Path) -> Option<PathBuf> {
             Some(join(root))
         }
         Some(_) => None,
-        None => ["web", "docroot"]
-            .iter()
-            .map(|r| dir.join(r))
-            .find(|w| w.join("core/lib/Drupal.php").is_file()),
+        None => in_subdir(),
     }
 }
 

@@ -501,7 +501,7 @@ fn finish(site: &mut Site, cfg: WpConfig, content: &Path, errors: &mut Vec<Detec
     let mut dropin = DropIn::None;
     match fsutil::read_config_opt(&dropin_path) {
         Ok(Some(text)) => {
-            let head = &text[..text.len().min(8192)];
+            let head = file_head(&text);
             let name = header_field(head, "Plugin Name");
             if name
                 .as_deref()
@@ -564,7 +564,7 @@ fn plugin_component(path: &Path, name: &str, errors: &mut Vec<DetectError>) -> O
     match fsutil::read_config_opt(path) {
         Ok(Some(text)) => Some(Component {
             name: name.into(),
-            version: header_field(&text[..text.len().min(8192)], "Version"),
+            version: header_field(file_head(&text), "Version"),
             path: path.to_path_buf(),
         }),
         Ok(None) => None,
@@ -573,6 +573,16 @@ fn plugin_component(path: &Path, name: &str, errors: &mut Vec<DetectError>) -> O
             None
         }
     }
+}
+
+/// The first 8 KiB of a file, where WordPress looks for header fields (`get_file_data()`),
+/// cut at a character boundary.
+fn file_head(text: &str) -> &str {
+    let mut end = text.len().min(8192);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// A WordPress file-header field (`get_file_data()`): `Field: value` on a line of its own,
@@ -1108,6 +1118,13 @@ mod tests {
         std::fs::write(&p, "{\n  \"packages\": [\n").unwrap();
         assert!(ComposerLock::read(&p, &mut errors).is_none());
         assert!(errors[0].message.contains("composer.lock:3"), "{errors:?}");
+    }
+
+    #[test]
+    fn file_head_cuts_at_a_character_boundary() {
+        let text = format!("{}ü tail", "a".repeat(8191));
+        assert_eq!(file_head(&text).len(), 8191);
+        assert_eq!(file_head("short"), "short");
     }
 
     #[test]
