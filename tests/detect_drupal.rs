@@ -428,3 +428,20 @@ fn broken_composer_json_still_finds_the_web_root() {
     assert_eq!(site["docroot"], root.join("web").to_str().unwrap());
     assert_eq!(site["redis"]["configured"], true);
 }
+
+#[test]
+fn host_from_getenv_leaves_the_endpoint_unknown() {
+    let (_tmp, root) = common::copy_fixture("drupal-composer");
+    let local = root.join("web/sites/default/settings.local.php");
+    let text = std::fs::read_to_string(&local).unwrap();
+    std::fs::write(
+        &local,
+        text.replace("'host' => '127.0.0.1',", "'host' => getenv('REDIS_HOST'),"),
+    )
+    .unwrap();
+    let (json, code) = detect(root.to_str().unwrap());
+    let cache = &only_site(&json)["redis"]["cache"];
+    assert_eq!(cache["transport"], Value::Null, "not the 127.0.0.1 default");
+    assert_eq!(cache["database"]["value"], 3);
+    assert_eq!(code, 0);
+}

@@ -562,6 +562,8 @@ fn analyse_d8(site: &mut Site, tree: &Settings, major: Option<u32>) {
                     _ => {}
                 }
             }
+            // A host from getenv() or another expression: the endpoint is unknown.
+            None if host.is_some() => {}
             _ if host_s.is_some() || port.is_some() => {
                 let port_n = port
                     .and_then(int_of)

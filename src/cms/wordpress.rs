@@ -352,7 +352,10 @@ impl WpConfig {
                         }),
                         Location::new(p, v.line),
                     )),
-                    _ => Some((Some(Value::Null), at.clone())),
+                    // Bedrock loaded .env and the variable is not there: env() is null.
+                    (None, Some(_)) => Some((Some(Value::Null), at.clone())),
+                    // No .env: the value comes from the server environment, unknown here.
+                    _ => None,
                 }
             }
             Expr::Var { name, path }
@@ -648,7 +651,12 @@ fn rc_connection(cfg: &WpConfig) -> Connection {
             .or_else(|| port.as_ref().map(|(_, at)| at.clone()))
             .or_else(|| fallback.cloned())
     };
+    // WP_REDIS_HOST set from something rcfg cannot see (the server environment): the
+    // endpoint is unknown, not the default.
+    let host_unknown = cfg.says("WP_REDIS_HOST") && host.is_none();
     conn.transport = match scheme.as_ref().map(|(s, at)| (s.as_str(), at)) {
+        Some((s, _)) if s != "unix" && host_unknown => None,
+        None if host_unknown => None,
         Some(("unix", at)) => cfg.value("WP_REDIS_PATH").map(|(p, pat)| {
             let _ = at;
             Sourced::new(
@@ -1234,6 +1242,15 @@ mod tests {
     }
 
     #[test]
+    fn host_from_the_server_environment_is_unknown_not_default() {
+        let c = cfg_of(
+            "<?php\ndefine('WP_REDIS_HOST', getenv('REDIS_HOST'));\ndefine('WP_REDIS_PORT', 6380);\n",
+        );
+        assert!(c.says("WP_REDIS_HOST"), "still a connection constant");
+        assert_eq!(rc_connection(&c).transport, None);
+    }
+
+    #[test]
     fn first_define_wins_config_define_last_wins() {
         let mut cfg = WpConfig::default();
         let stmts = php::parse(
@@ -1260,8 +1277,10 @@ mod tests {
             }
         }
         assert_eq!(cfg.value("A").unwrap().0, Value::from(1));
+        assert_eq!(cfg.value("B"), None, "no .env: env('B') is unknown");
+        cfg.env_path = Some(PathBuf::from(".env"));
         let (b, at) = cfg.value("B").unwrap();
-        assert_eq!(b, Value::from(5), "env unset: falls back");
+        assert_eq!(b, Value::from(5), "not in .env: falls back");
         assert_eq!(at.line, 4);
         cfg.env.insert(
             "B".into(),
@@ -1270,7 +1289,6 @@ mod tests {
                 line: 9,
             },
         );
-        cfg.env_path = Some(PathBuf::from(".env"));
         let (b, at) = cfg.value("B").unwrap();
         assert_eq!((b, at.line), (Value::from(7), 9));
     }
