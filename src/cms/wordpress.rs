@@ -657,13 +657,13 @@ fn rc_connection(cfg: &WpConfig) -> Connection {
     conn.transport = match scheme.as_ref().map(|(s, at)| (s.as_str(), at)) {
         Some((s, _)) if s != "unix" && host_unknown => None,
         None if host_unknown => None,
-        Some(("unix", at)) => cfg.value("WP_REDIS_PATH").map(|(p, pat)| {
-            let _ = at;
+        // The socket is located at its WP_REDIS_PATH define.
+        Some(("unix", _)) => cfg.value("WP_REDIS_PATH").map(|(p, at)| {
             Sourced::new(
                 Transport::Unix {
                     path: value_text(&p),
                 },
-                pat,
+                at,
             )
         }),
         Some(("tls" | "rediss", at)) => Some(Sourced::new(
