@@ -7,10 +7,12 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
+use regex::Regex;
 use serde_json::Value;
 
-use super::wordpress::{PathCtx, eval_path, load_php, lock_version, tidy_path};
+use super::wordpress::{ComposerLock, PathCtx, eval_path, load_php, tidy_path};
 use super::{DetectError, Detector};
 use crate::fsutil;
 use crate::lints::lint;
@@ -55,7 +57,19 @@ fn composer_web_root(dir: &Path) -> Option<PathBuf> {
     if !composer.is_file() {
         return None;
     }
-    let json: Value = serde_json::from_str(&fsutil::read_config(&composer).ok()?).ok()?;
+    let in_subdir = || {
+        ["web", "docroot"]
+            .iter()
+            .map(|r| dir.join(r))
+            .find(|w| w.join("core/lib/Drupal.php").is_file())
+    };
+    // An unreadable composer.json still leaves the usual web roots to look at.
+    let Some(json) = fsutil::read_config(&composer)
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+    else {
+        return in_subdir();
+    };
     let declared = json["extra"]["drupal-scaffold"]["locations"]["web-root"].as_str();
     let requires_core = ["require", "require-dev"].iter().any(|s| {
         json[s].as_object().is_some_and(|m| {
@@ -76,10 +90,7 @@ fn composer_web_root(dir: &Path) -> Option<PathBuf> {
             Some(join(root))
         }
         Some(_) => None,
-        None => ["web", "docroot"]
-            .iter()
-            .map(|r| dir.join(r))
-            .find(|w| w.join("core/lib/Drupal.php").is_file()),
+        None => in_subdir(),
     }
 }
 
@@ -89,12 +100,14 @@ fn detect_d8(root: &Path, webroot: &Path, layout: &str, errors: &mut Vec<DetectE
         site.docroot = Some(webroot.to_path_buf());
     }
     let drupal_php = webroot.join("core/lib/Drupal.php");
-    let lock = root.join("composer.lock");
-    site.version = lock_version(&lock, &["drupal/core", "drupal/core-recommended"], errors)
+    let lock = ComposerLock::read(&root.join("composer.lock"), errors);
+    site.version = lock
+        .as_ref()
+        .and_then(|l| l.version(&["drupal/core", "drupal/core-recommended"]))
         .or_else(|| const_version(&drupal_php, errors));
     site.evidence(&drupal_php, "Drupal 8+ core (core/lib/Drupal.php)");
 
-    let module = redis_module(root, webroot, errors);
+    let module = redis_module(root, webroot, lock.as_ref(), errors);
     let major = module
         .as_ref()
         .and_then(|c| c.version.as_deref())
@@ -120,9 +133,10 @@ fn detect_d7(dir: &Path, bootstrap: &Path, errors: &mut Vec<DetectError>) -> Opt
             return None;
         }
     };
-    let re =
-        regex::Regex::new(r#"define\(\s*'VERSION'\s*,\s*'([^']+)'\s*\)"#).expect("static regex");
-    let version = re.captures(&text).map(|c| c[1].to_string())?;
+    static D7_VERSION: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"define\(\s*'VERSION'\s*,\s*'([^']+)'\s*\)"#).expect("static regex")
+    });
+    let version = D7_VERSION.captures(&text).map(|c| c[1].to_string())?;
     let layout = if version.starts_with("7.") {
         "drupal7"
     } else {
@@ -168,23 +182,31 @@ fn const_version(path: &Path, errors: &mut Vec<DetectError>) -> Option<String> {
             return None;
         }
     };
-    let re = regex::Regex::new(r#"const\s+VERSION\s*=\s*['"]([^'"]+)['"]"#).expect("static regex");
-    re.captures(&text).map(|c| c[1].to_string())
+    static D8_VERSION: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"const\s+VERSION\s*=\s*['"]([^'"]+)['"]"#).expect("static regex")
+    });
+    D8_VERSION.captures(&text).map(|c| c[1].to_string())
 }
 
 /// The `drupal/redis` module: `composer.lock`, else `redis.info.yml` `version:`.
-fn redis_module(root: &Path, webroot: &Path, errors: &mut Vec<DetectError>) -> Option<Component> {
+fn redis_module(
+    root: &Path,
+    webroot: &Path,
+    lock: Option<&ComposerLock>,
+    errors: &mut Vec<DetectError>,
+) -> Option<Component> {
     let dirs = [
         webroot.join("modules/contrib/redis"),
         webroot.join("modules/redis"),
     ];
     let installed = dirs.iter().find(|d| d.is_dir());
-    let lock = root.join("composer.lock");
-    if let Some(v) = lock_version(&lock, &["drupal/redis"], errors) {
+    if let Some(v) = lock.and_then(|l| l.version(&["drupal/redis"])) {
         return Some(Component {
             name: "drupal/redis".into(),
             version: Some(v),
-            path: installed.cloned().unwrap_or(lock),
+            path: installed
+                .cloned()
+                .unwrap_or_else(|| root.join("composer.lock")),
         });
     }
     let dir = installed?;
@@ -480,11 +502,11 @@ fn secret_set(node: &Node) -> bool {
 /// A `DateInterval::createFromDateString()` string made only of days/weeks, which redis
 /// 8.x-1.x turns into a TTL of 0 (it multiplies `$iv->days`, false for such intervals).
 fn day_only_string(s: &str) -> bool {
-    let re = regex::Regex::new(
-        r"(?i)^\s*(\+?\d+\s*(day|days|week|weeks|fortnight|fortnights)\s*,?\s*)+$",
-    )
-    .expect("static regex");
-    re.is_match(s)
+    static DAYS: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)^\s*(\+?\d+\s*(day|days|week|weeks|fortnight|fortnights)\s*,?\s*)+$")
+            .expect("static regex")
+    });
+    DAYS.is_match(s)
 }
 
 fn analyse_d8(site: &mut Site, tree: &Settings, major: Option<u32>) {
@@ -540,6 +562,8 @@ fn analyse_d8(site: &mut Site, tree: &Settings, major: Option<u32>) {
                     _ => {}
                 }
             }
+            // A host from getenv() or another expression: the endpoint is unknown.
+            None if host.is_some() => {}
             _ if host_s.is_some() || port.is_some() => {
                 let port_n = port
                     .and_then(int_of)

@@ -9,7 +9,9 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
+use regex::Regex;
 use serde_json::Value;
 
 use super::{DetectError, Detector};
@@ -130,16 +132,15 @@ fn detect_bedrock(dir: &Path, errors: &mut Vec<DetectError>) -> Option<Site> {
     if requires_roots {
         site.evidence(&composer, "composer.json requires roots/wordpress");
     }
-    site.version = lock_version(
-        &dir.join("composer.lock"),
-        &[
-            "roots/wordpress",
-            "roots/wordpress-no-content",
-            "johnpbloch/wordpress-core",
-        ],
-        errors,
-    )
-    .or_else(|| read_wp_version(&core.join("wp-includes/version.php"), &mut site, errors));
+    site.version = ComposerLock::read(&dir.join("composer.lock"), errors)
+        .and_then(|lock| {
+            lock.version(&[
+                "roots/wordpress",
+                "roots/wordpress-no-content",
+                "johnpbloch/wordpress-core",
+            ])
+        })
+        .or_else(|| read_wp_version(&core.join("wp-includes/version.php"), &mut site, errors));
 
     let mut cfg = WpConfig::default();
     let env_path = dir.join(".env");
@@ -213,8 +214,10 @@ fn read_wp_version(path: &Path, site: &mut Site, errors: &mut Vec<DetectError>) 
             return None;
         }
     };
-    let re = regex::Regex::new(r#"\$wp_version\s*=\s*['"]([^'"]+)['"]"#).expect("static regex");
-    let v = re.captures(&text).map(|c| c[1].to_string());
+    static WP_VERSION: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"\$wp_version\s*=\s*['"]([^'"]+)['"]"#).expect("static regex")
+    });
+    let v = WP_VERSION.captures(&text).map(|c| c[1].to_string());
     if let Some(v) = &v {
         site.evidence(path, format!("$wp_version = '{v}'"));
     }
@@ -349,7 +352,10 @@ impl WpConfig {
                         }),
                         Location::new(p, v.line),
                     )),
-                    _ => Some((Some(Value::Null), at.clone())),
+                    // Bedrock loaded .env and the variable is not there: env() is null.
+                    (None, Some(_)) => Some((Some(Value::Null), at.clone())),
+                    // No .env: the value comes from the server environment, unknown here.
+                    _ => None,
                 }
             }
             Expr::Var { name, path }
@@ -414,6 +420,13 @@ impl WpConfig {
     /// Object Cache reads with `getenv()`, set in `.env`.
     fn defined(&self, name: &str) -> bool {
         self.effective(name).is_some()
+    }
+
+    /// Constant `name` is defined with something other than null (a literal, or an
+    /// expression rcfg cannot evaluate).
+    fn says(&self, name: &str) -> bool {
+        self.effective(name)
+            .is_some_and(|d| !matches!(self.resolve(d).0, Some(Value::Null)))
     }
 
     /// Value from `define`/`Config::define`, else from `.env` for the two variables the
@@ -491,7 +504,7 @@ fn finish(site: &mut Site, cfg: WpConfig, content: &Path, errors: &mut Vec<Detec
     let mut dropin = DropIn::None;
     match fsutil::read_config_opt(&dropin_path) {
         Ok(Some(text)) => {
-            let head = &text[..text.len().min(8192)];
+            let head = file_head(&text);
             let name = header_field(head, "Plugin Name");
             if name
                 .as_deref()
@@ -527,7 +540,8 @@ fn finish(site: &mut Site, cfg: WpConfig, content: &Path, errors: &mut Vec<Detec
     // Configured: a Redis drop-in is installed, or connection constants say where Redis is
     // (the site owner meant to use Redis even if the drop-in is missing). A plugin without
     // drop-in and without constants is installed but not configured.
-    let constants = CONNECTION_CONSTANTS.iter().any(|c| cfg.defined(c));
+    // A constant defined as null (Bedrock's `env('X')` with X unset) says nothing.
+    let constants = CONNECTION_CONSTANTS.iter().any(|c| cfg.says(c));
     site.redis.configured = matches!(dropin, DropIn::RedisObjectCache | DropIn::PantheonWpRedis)
         || constants
         || (cfg.redis_server.is_some() && dropin != DropIn::Other);
@@ -553,7 +567,7 @@ fn plugin_component(path: &Path, name: &str, errors: &mut Vec<DetectError>) -> O
     match fsutil::read_config_opt(path) {
         Ok(Some(text)) => Some(Component {
             name: name.into(),
-            version: header_field(&text[..text.len().min(8192)], "Version"),
+            version: header_field(file_head(&text), "Version"),
             path: path.to_path_buf(),
         }),
         Ok(None) => None,
@@ -562,6 +576,16 @@ fn plugin_component(path: &Path, name: &str, errors: &mut Vec<DetectError>) -> O
             None
         }
     }
+}
+
+/// The first 8 KiB of a file, where WordPress looks for header fields (`get_file_data()`),
+/// cut at a character boundary.
+fn file_head(text: &str) -> &str {
+    let mut end = text.len().min(8192);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// A WordPress file-header field (`get_file_data()`): `Field: value` on a line of its own,
@@ -627,14 +651,19 @@ fn rc_connection(cfg: &WpConfig) -> Connection {
             .or_else(|| port.as_ref().map(|(_, at)| at.clone()))
             .or_else(|| fallback.cloned())
     };
+    // WP_REDIS_HOST set from something rcfg cannot see (the server environment): the
+    // endpoint is unknown, not the default.
+    let host_unknown = cfg.says("WP_REDIS_HOST") && host.is_none();
     conn.transport = match scheme.as_ref().map(|(s, at)| (s.as_str(), at)) {
-        Some(("unix", at)) => cfg.value("WP_REDIS_PATH").map(|(p, pat)| {
-            let _ = at;
+        Some((s, _)) if s != "unix" && host_unknown => None,
+        None if host_unknown => None,
+        // The socket is located at its WP_REDIS_PATH define.
+        Some(("unix", _)) => cfg.value("WP_REDIS_PATH").map(|(p, at)| {
             Sourced::new(
                 Transport::Unix {
                     path: value_text(&p),
                 },
-                pat,
+                at,
             )
         }),
         Some(("tls" | "rediss", at)) => Some(Sourced::new(
@@ -814,7 +843,10 @@ fn lint_wordpress(site: &mut Site, cfg: &WpConfig, dropin: &DropIn, rc_plugin: b
     }
 
     let pantheon = *dropin == DropIn::PantheonWpRedis;
-    if !pantheon && let Some(path_def) = cfg.effective("WP_REDIS_PATH") {
+    if !pantheon
+        && cfg.says("WP_REDIS_PATH")
+        && let Some(path_def) = cfg.effective("WP_REDIS_PATH")
+    {
         let scheme = cfg
             .value("WP_REDIS_SCHEME")
             .map(|(v, _)| value_text(&v).to_ascii_lowercase());
@@ -924,41 +956,62 @@ pub(super) fn load_php(path: &Path, errors: &mut Vec<DetectError>) -> Option<Vec
     }
 }
 
-/// The version of the first of `packages` found in a `composer.lock` (`v` prefix dropped).
-pub(super) fn lock_version(
-    lock: &Path,
-    packages: &[&str],
-    errors: &mut Vec<DetectError>,
-) -> Option<String> {
-    let text = match fsutil::read_config_opt(lock) {
-        Ok(Some(t)) => t,
-        Ok(None) => return None,
-        Err(e) => {
-            errors.push(DetectError::from_err(lock, &e));
-            return None;
-        }
-    };
-    let json: Value = match serde_json::from_str(&text) {
-        Ok(j) => j,
-        Err(e) => {
-            errors.push(DetectError::new(
-                lock,
-                format!("{}:{}: not valid JSON: {e}", lock.display(), e.line()),
-            ));
-            return None;
-        }
-    };
-    for name in packages {
-        for section in ["packages", "packages-dev"] {
-            if let Some(pkgs) = json[section].as_array()
-                && let Some(p) = pkgs.iter().find(|p| p["name"] == *name)
-                && let Some(v) = p["version"].as_str()
-            {
-                return Some(v.trim_start_matches('v').to_string());
+/// The parts of a `composer.lock` rcfg reads: package names and versions. Parsed into this
+/// typed form (everything else is skipped, not built), once per site.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(super) struct ComposerLock {
+    #[serde(default)]
+    packages: Vec<LockedPackage>,
+    #[serde(default, rename = "packages-dev")]
+    packages_dev: Vec<LockedPackage>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct LockedPackage {
+    name: String,
+    #[serde(default)]
+    version: Option<String>,
+}
+
+impl ComposerLock {
+    /// Read `lock`; `None` when it does not exist or cannot be read (then the problem is in
+    /// `errors`).
+    pub(super) fn read(lock: &Path, errors: &mut Vec<DetectError>) -> Option<ComposerLock> {
+        let text = match fsutil::read_config_opt(lock) {
+            Ok(Some(t)) => t,
+            Ok(None) => return None,
+            Err(e) => {
+                errors.push(DetectError::from_err(lock, &e));
+                return None;
+            }
+        };
+        match serde_json::from_str(&text) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                errors.push(DetectError::new(
+                    lock,
+                    format!(
+                        "{}:{}: not a valid composer.lock: {e}",
+                        lock.display(),
+                        e.line()
+                    ),
+                ));
+                None
             }
         }
     }
-    None
+
+    /// The version of the first of `names` that is locked (`v` prefix dropped).
+    pub(super) fn version(&self, names: &[&str]) -> Option<String> {
+        names.iter().find_map(|name| {
+            self.packages
+                .iter()
+                .chain(&self.packages_dev)
+                .find(|p| p.name == *name)
+                .and_then(|p| p.version.as_deref())
+                .map(|v| v.trim_start_matches('v').to_string())
+        })
+    }
 }
 
 /// What a PHP include path may refer to: the including file's directory (`__DIR__`,
@@ -1047,6 +1100,37 @@ mod tests {
     use super::*;
 
     #[test]
+    fn composer_lock_versions_and_bad_locks() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("composer.lock");
+        std::fs::write(
+            &p,
+            r#"{"packages": [{"name": "roots/wordpress-no-content", "version": "v6.6.2", "dist": {}}],
+               "packages-dev": [{"name": "drupal/redis", "version": "1.8.0"}], "content-hash": "x"}"#,
+        )
+        .unwrap();
+        let mut errors = Vec::new();
+        let lock = ComposerLock::read(&p, &mut errors).unwrap();
+        assert_eq!(
+            lock.version(&["roots/wordpress", "roots/wordpress-no-content"])
+                .as_deref(),
+            Some("6.6.2")
+        );
+        assert_eq!(lock.version(&["drupal/redis"]).as_deref(), Some("1.8.0"));
+        assert_eq!(lock.version(&["drupal/core"]), None);
+        std::fs::write(&p, "{\n  \"packages\": [\n").unwrap();
+        assert!(ComposerLock::read(&p, &mut errors).is_none());
+        assert!(errors[0].message.contains("composer.lock:3"), "{errors:?}");
+    }
+
+    #[test]
+    fn file_head_cuts_at_a_character_boundary() {
+        let text = format!("{}ü tail", "a".repeat(8191));
+        assert_eq!(file_head(&text).len(), 8191);
+        assert_eq!(file_head("short"), "short");
+    }
+
+    #[test]
     fn header_fields_as_wordpress_reads_them() {
         let text =
             "<?php\n/**\n * Plugin Name: Redis Object Cache Drop-In\n * Version: 2.6.3\n */\n";
@@ -1098,6 +1182,69 @@ mod tests {
         assert_eq!(tidy_path("a/./b//c.php"), PathBuf::from("a/b/c.php"));
     }
 
+    /// A config read from PHP source (`define` and `Config::define` only).
+    fn cfg_of(src: &str) -> WpConfig {
+        let mut cfg = WpConfig::default();
+        for s in php::parse(src).unwrap() {
+            let (name, value, config_define) = match s.kind {
+                StmtKind::Define { name, value, .. } => (name, value, false),
+                StmtKind::StaticDefine { name, value, .. } => (name, value, true),
+                _ => continue,
+            };
+            cfg.defs.push(Def {
+                name,
+                value,
+                at: Location::new("wp-config.php", s.line),
+                conditional: s.conditional,
+                config_define,
+            });
+        }
+        cfg
+    }
+
+    #[test]
+    fn transports_from_scheme_host_and_port() {
+        let tls = rc_connection(&cfg_of(
+            "<?php\ndefine('WP_REDIS_SCHEME', 'tls');\ndefine('WP_REDIS_HOST', 'redis.internal');\n",
+        ));
+        let t = tls.transport.unwrap();
+        assert_eq!(
+            t.value,
+            Transport::Tls {
+                host: "redis.internal".into(),
+                port: 6379
+            }
+        );
+        assert_eq!(t.at.line, 3, "located at WP_REDIS_HOST");
+        let tcp = rc_connection(&cfg_of("<?php\ndefine('WP_REDIS_PORT', '6380');\n"));
+        assert_eq!(
+            tcp.transport.unwrap().value,
+            Transport::Tcp {
+                host: "127.0.0.1".into(),
+                port: 6380
+            }
+        );
+        let none = rc_connection(&cfg_of("<?php\ndefine('WP_REDIS_MAXTTL', 60);\n"));
+        assert_eq!(none.transport, None, "no constant names an endpoint");
+        let unix_without_path = rc_connection(&cfg_of("<?php define('WP_REDIS_SCHEME', 'unix');"));
+        assert_eq!(unix_without_path.transport, None);
+        let pw = rc_connection(&cfg_of(
+            "<?php define('WP_REDIS_PASSWORD', ['user', 'pass']);",
+        ));
+        assert!(pw.password_set);
+        let empty = rc_connection(&cfg_of("<?php define('WP_REDIS_PASSWORD', '');"));
+        assert!(!empty.password_set, "an empty password is ignored");
+    }
+
+    #[test]
+    fn host_from_the_server_environment_is_unknown_not_default() {
+        let c = cfg_of(
+            "<?php\ndefine('WP_REDIS_HOST', getenv('REDIS_HOST'));\ndefine('WP_REDIS_PORT', 6380);\n",
+        );
+        assert!(c.says("WP_REDIS_HOST"), "still a connection constant");
+        assert_eq!(rc_connection(&c).transport, None);
+    }
+
     #[test]
     fn first_define_wins_config_define_last_wins() {
         let mut cfg = WpConfig::default();
@@ -1125,8 +1272,10 @@ mod tests {
             }
         }
         assert_eq!(cfg.value("A").unwrap().0, Value::from(1));
+        assert_eq!(cfg.value("B"), None, "no .env: env('B') is unknown");
+        cfg.env_path = Some(PathBuf::from(".env"));
         let (b, at) = cfg.value("B").unwrap();
-        assert_eq!(b, Value::from(5), "env unset: falls back");
+        assert_eq!(b, Value::from(5), "not in .env: falls back");
         assert_eq!(at.line, 4);
         cfg.env.insert(
             "B".into(),
@@ -1135,7 +1284,6 @@ mod tests {
                 line: 9,
             },
         );
-        cfg.env_path = Some(PathBuf::from(".env"));
         let (b, at) = cfg.value("B").unwrap();
         assert_eq!((b, at.line), (Value::from(7), 9));
     }
