@@ -563,3 +563,32 @@ fn bedrock_mappings_to_unset_env_vars() {
     );
     assert_eq!(code, 1);
 }
+
+#[test]
+fn redis_constant_after_wp_settings_comes_too_late() {
+    let (_tmp, root) = common::copy_fixture("wordpress-classic-redis");
+    let cfg = root.join("wp-config.php");
+    let mut text = std::fs::read_to_string(&cfg).unwrap();
+    let require_line = text
+        .lines()
+        .position(|l| l.starts_with("require_once ABSPATH . 'wp-settings.php';"))
+        .unwrap()
+        + 1;
+    text.push_str("define( 'WP_REDIS_TIMEOUT', 2 );\n");
+    std::fs::write(&cfg, &text).unwrap();
+    let last_line = text.lines().count() as u64;
+    let (json, code) = detect(root.to_str().unwrap());
+    let site = only_site(&json);
+    assert_eq!(
+        lints(site),
+        [(
+            "wp-redis-constant-after-wp-settings",
+            "error",
+            cfg.to_str().unwrap(),
+            last_line
+        )]
+    );
+    let msg = site["lints"][0]["message"].as_str().unwrap();
+    assert!(msg.contains(&format!("line {require_line}")), "{msg}");
+    assert_eq!(code, 1);
+}

@@ -246,6 +246,8 @@ struct WpConfig {
     env_path: Option<PathBuf>,
     /// Pantheon WP Redis `$redis_server = [...]`: the value and the file it is in.
     redis_server: Option<(Expr, Location)>,
+    /// Where `wp-settings.php` is required (the object cache starts there).
+    wp_settings_at: Option<Location>,
     visited: HashSet<PathBuf>,
 }
 
@@ -292,6 +294,11 @@ impl WpConfig {
                     ..
                 } if name == "redis_server" && p.is_empty() => {
                     self.redis_server = Some((value.clone(), at));
+                }
+                StmtKind::Include { path: inc, .. }
+                    if !stmt.conditional && inc.describe().ends_with("'wp-settings.php'") =>
+                {
+                    self.wp_settings_at.get_or_insert(at);
                 }
                 StmtKind::Include { path: inc, .. } => {
                     let ctx = PathCtx::for_file(path);
@@ -839,6 +846,26 @@ fn lint_wordpress(site: &mut Site, cfg: &WpConfig, dropin: &DropIn, rc_plugin: b
                     def.at.clone(),
                 ));
             }
+        }
+    }
+
+    // Redis constants defined after wp-settings.php is required come too late: the drop-in
+    // has connected (wp_start_object_cache) by then.
+    if let Some(ws) = &cfg.wp_settings_at {
+        for def in cfg.defs.iter().filter(|d| {
+            !d.config_define
+                && d.at.path == ws.path
+                && d.at.line > ws.line
+                && (d.name.starts_with("WP_REDIS_") || d.name == "WP_CACHE_KEY_SALT")
+        }) {
+            out.push(lint(
+                "wp-redis-constant-after-wp-settings",
+                format!(
+                    "{} is defined after wp-settings.php is loaded (line {}): the object cache has already connected without it",
+                    def.name, ws.line
+                ),
+                def.at.clone(),
+            ));
         }
     }
 
