@@ -219,7 +219,10 @@ mod tests {
             site("/www/b", Cms::WordPress, 1, None),
         ]);
         assert_eq!(with_wp.len(), 1);
-        assert_eq!(with_wp[0].code, "shared-db-no-prefix", "WordPress keys carry no prefix");
+        assert_eq!(
+            with_wp[0].code, "shared-db-no-prefix",
+            "WordPress keys carry no prefix"
+        );
     }
 
     #[test]
