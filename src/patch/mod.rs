@@ -9,6 +9,7 @@ pub mod assign;
 pub mod cmd;
 pub mod diff;
 pub mod drupal;
+pub mod edit;
 pub mod magento;
 pub mod medusa;
 pub mod render;
