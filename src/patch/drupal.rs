@@ -146,7 +146,7 @@ impl Planner for DrupalPlanner {
             .password
             .as_ref()
             .map(|p| p.expose().to_string());
-        super::wordpress::add_secret(&mut plan, &target.cache);
+        plan.add_secret(&target.cache);
         if target.cache.username.is_some() {
             plan.notes.push(
                 "the drupal/redis module has no ACL user name setting; only the password is written."

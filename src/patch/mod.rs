@@ -139,6 +139,15 @@ impl Plan {
         self.changed().next().is_none()
     }
 
+    /// Remember an endpoint's password so every output masks it.
+    pub fn add_secret(&mut self, endpoint: &Endpoint) {
+        if let Some(pw) = &endpoint.password
+            && !self.secrets.contains(pw)
+        {
+            self.secrets.push(pw.clone());
+        }
+    }
+
     /// Replace every secret in `text` with `********`: the raw value and the forms it takes
     /// once quoted for PHP, JS/JSON or a URL.
     pub fn mask(&self, text: &str) -> String {

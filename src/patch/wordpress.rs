@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 
 use super::edit::{self, Edit, line_start};
 use super::render::{Templates, php_quote};
-use super::{Endpoint, Patch, Plan, Planner, Secret, Target};
+use super::{Endpoint, Patch, Plan, Planner, Target};
 use crate::fsutil;
 use crate::model::{Site, Transport};
 use crate::syntax::php::{self, Expr, Stmt, StmtKind, Tok};
@@ -39,7 +39,7 @@ impl Planner for WordPressPlanner {
         let before = fsutil::read_config(&config)?;
         let stmts = parse_php(&config, &before)?;
         let mut plan = Plan::new(&site.path);
-        add_secret(&mut plan, &target.cache);
+        plan.add_secret(&target.cache);
         let file = config.display().to_string();
         let after = match drop_in(site) {
             DropIn::WpRedis => {
@@ -60,19 +60,6 @@ impl Planner for WordPressPlanner {
         plan.patches
             .push(Patch::edit(&site.path, rel, before, after));
         Ok(plan)
-    }
-}
-
-/// Register the endpoint's password for masking, also in the escaped form it takes inside a
-/// PHP single-quoted string (longest form first, so no partial form is left visible).
-pub(super) fn add_secret(plan: &mut Plan, ep: &Endpoint) {
-    if let Some(pw) = &ep.password {
-        let quoted = php_quote(pw.expose());
-        let escaped = &quoted[1..quoted.len() - 1];
-        if escaped != pw.expose() {
-            plan.secrets.push(Secret::new(escaped));
-        }
-        plan.secrets.push(pw.clone());
     }
 }
 

@@ -155,7 +155,7 @@ pub(super) fn plan(site: &Site, target: &Target, templates: &Templates) -> Resul
     })?;
     let stmts = parse_php(&app_path, &app_before)?;
     let mut plan = Plan::new(&site.path);
-    super::add_secret(&mut plan, &target.cache);
+    plan.add_secret(&target.cache);
     if target.cache.username.is_some() {
         bail!(
             "{app_file}: an ACL user name needs WP_REDIS_PASSWORD as an array, which .env cannot hold; set it in config/application.php by hand — nothing written"
