@@ -5,6 +5,7 @@
 
 pub mod cmd;
 pub mod collisions;
+pub mod common;
 pub mod drupal;
 pub mod magento;
 pub mod medusa;
