@@ -64,3 +64,4 @@ pub fn json_of(output: &std::process::Output) -> serde_json::Value {
         )
     })
 }
+pub mod redis_server;

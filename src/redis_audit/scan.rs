@@ -1,0 +1,683 @@
+//! The read-only keyspace walk of one node/database: `SCAN` on one connection (in its own
+//! thread, a few pages ahead) and pipelined `PTTL` (plus `MEMORY USAGE` with `--memory`,
+//! `TYPE` with `--types`) on a second one, so the two round trips overlap. Keys are grouped
+//! into namespaces as they arrive; nothing per key is kept, so memory does not grow with the
+//! keyspace. Also: the `--max-rate` pacer, `--sample` and the `INFO`/cluster topology reads.
+//!
+//! Commands sent here: SCAN, PTTL, MEMORY USAGE, TYPE, INFO, DBSIZE, CLUSTER SHARDS, CLUSTER
+//! NODES. Nothing else.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write as _;
+use std::sync::Mutex;
+use std::sync::mpsc::sync_channel;
+use std::time::{Duration, Instant};
+
+use redis::{ConnectionLike, Value};
+
+use super::connect::Endpoint;
+use super::namespace::{Attribution, Class, Classifier, Layout, SiteMatcher};
+use crate::model::Cms;
+
+/// How to walk one target.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    pub count: u32,
+    /// Audit about this many keys, starting at a random cursor.
+    pub sample: Option<u64>,
+    pub memory: bool,
+    pub types: bool,
+    pub examples: usize,
+    /// Beyond this many namespaces per target, new ones are counted under `(other)`.
+    pub max_namespaces: usize,
+}
+
+/// Caps commands per second across every connection (`--max-rate`).
+#[derive(Debug)]
+pub struct Limiter {
+    rate: Option<f64>,
+    state: Mutex<(Instant, u64)>,
+}
+
+impl Limiter {
+    pub fn new(rate: Option<u32>) -> Limiter {
+        Limiter {
+            rate: rate.map(f64::from),
+            state: Mutex::new((Instant::now(), 0)),
+        }
+    }
+
+    /// How many per-key commands to put in one pipeline: a tenth of a second's worth when
+    /// rate-limited, so the server sees a steady trickle rather than bursts.
+    pub fn batch(&self, default: usize) -> usize {
+        match self.rate {
+            Some(r) => ((r / 10.0) as usize).clamp(1, default),
+            None => default,
+        }
+    }
+
+    /// Account for `n` commands, sleeping until they are due.
+    pub fn acquire(&self, n: u64) {
+        let Some(rate) = self.rate else { return };
+        let due = {
+            let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            let due = st.0 + Duration::from_secs_f64(st.1 as f64 / rate);
+            st.1 += n;
+            due
+        };
+        let now = Instant::now();
+        if due > now {
+            std::thread::sleep(due - now);
+        }
+    }
+}
+
+/// TTL distribution buckets, in order: `<1m`, `1m-1h`, `1h-1d`, `1d-7d`, `>7d`, `none`.
+pub const BUCKETS: [&str; 6] = ["<1m", "1m-1h", "1h-1d", "1d-7d", ">7d", "none"];
+
+fn bucket(pttl_ms: i64) -> usize {
+    match pttl_ms {
+        ..0 => 5,
+        0..60_000 => 0,
+        60_000..3_600_000 => 1,
+        3_600_000..86_400_000 => 2,
+        86_400_000..604_800_000 => 3,
+        _ => 4,
+    }
+}
+
+/// What one namespace collected.
+#[derive(Debug, Clone)]
+pub struct NsAcc {
+    pub class: Class,
+    pub layout: Layout,
+    /// Index into the target's site claims.
+    pub site: Option<usize>,
+    pub keys: u64,
+    pub without_expiry: u64,
+    pub vanished: u64,
+    pub bytes: u64,
+    pub bytes_without_expiry: u64,
+    pub buckets: [u64; 6],
+    /// Escaped example keys, and whether each has a TTL (keys without one are preferred).
+    pub examples: Vec<(String, bool)>,
+    pub types: BTreeMap<String, u64>,
+}
+
+impl NsAcc {
+    fn new(a: Attribution, site: Option<usize>) -> NsAcc {
+        NsAcc {
+            class: a.class,
+            layout: a.layout,
+            site,
+            keys: 0,
+            without_expiry: 0,
+            vanished: 0,
+            bytes: 0,
+            bytes_without_expiry: 0,
+            buckets: [0; 6],
+            examples: Vec::new(),
+            types: BTreeMap::new(),
+        }
+    }
+
+    /// Fold `other` (the same namespace from another node) into `self`.
+    pub fn merge(&mut self, other: &NsAcc, max_examples: usize) {
+        self.keys += other.keys;
+        self.without_expiry += other.without_expiry;
+        self.vanished += other.vanished;
+        self.bytes += other.bytes;
+        self.bytes_without_expiry += other.bytes_without_expiry;
+        for (a, b) in self.buckets.iter_mut().zip(other.buckets) {
+            *a += b;
+        }
+        for (t, n) in &other.types {
+            *self.types.entry(t.clone()).or_default() += n;
+        }
+        for ex in &other.examples {
+            if self.examples.len() < max_examples {
+                self.examples.push(ex.clone());
+            }
+        }
+    }
+}
+
+/// The result of walking one node/database.
+#[derive(Debug, Default)]
+pub struct TargetScan {
+    pub keys_scanned: u64,
+    pub vanished: u64,
+    pub commands: u64,
+    pub namespaces: HashMap<String, NsAcc>,
+    /// Set when the walk stopped early; what was collected until then is kept.
+    pub error: Option<String>,
+}
+
+/// Walk `db` on `ep`. `estimate` (keys in the db) is used for sampling and progress.
+#[allow(clippy::too_many_arguments)]
+pub fn scan_target(
+    ep: &Endpoint,
+    db: i64,
+    estimate: u64,
+    opts: &ScanOptions,
+    classifier: &Classifier,
+    sites: &SiteMatcher,
+    limiter: &Limiter,
+    progress: &indicatif::ProgressBar,
+) -> TargetScan {
+    let mut out = TargetScan::default();
+    let mut con = match ep.connect(db) {
+        Ok(c) => c,
+        Err(e) => {
+            out.error = Some(e);
+            return out;
+        }
+    };
+    let mut scan_con = match ep.connect(db) {
+        Ok(c) => c,
+        Err(e) => {
+            out.error = Some(e);
+            return out;
+        }
+    };
+    let sample = opts.sample.filter(|&n| n < estimate);
+    let count = opts.count.max(1);
+    let (tx, rx) = sync_channel::<Result<Vec<Vec<u8>>, String>>(4);
+    let scan_commands = std::thread::scope(|s| {
+        let scanner = s.spawn(move || {
+            let mut cursor: u64 = match sample {
+                Some(_) => random_cursor(estimate),
+                None => 0,
+            };
+            let started_at_zero = cursor == 0;
+            let mut wrapped = false;
+            let mut taken: u64 = 0;
+            let mut commands: u64 = 0;
+            loop {
+                limiter.acquire(1);
+                commands += 1;
+                let reply = redis::cmd("SCAN")
+                    .arg(cursor)
+                    .arg("COUNT")
+                    .arg(count)
+                    .query::<Value>(&mut scan_con);
+                let (next, mut keys) = match reply.map_err(|e| ep.describe(&e, db, false)) {
+                    Ok(v) => match parse_scan(v) {
+                        Some(page) => page,
+                        None => {
+                            let _ = tx.send(Err("unexpected SCAN reply".to_string()));
+                            return commands;
+                        }
+                    },
+                    Err(e) => {
+                        let _ = tx.send(Err(format!("SCAN failed: {e}")));
+                        return commands;
+                    }
+                };
+                let mut done = false;
+                if let Some(n) = sample {
+                    let room = n.saturating_sub(taken) as usize;
+                    if keys.len() >= room {
+                        keys.truncate(room);
+                        done = true;
+                    }
+                    taken += keys.len() as u64;
+                }
+                if !keys.is_empty() && tx.send(Ok(keys)).is_err() {
+                    return commands; // the consumer stopped
+                }
+                if done {
+                    return commands;
+                }
+                cursor = next;
+                if cursor == 0 {
+                    // A sample that started mid-table continues from the start once.
+                    if sample.is_some() && !started_at_zero && !wrapped {
+                        wrapped = true;
+                        continue;
+                    }
+                    return commands;
+                }
+            }
+        });
+        consume(
+            &rx, &mut con, ep, db, opts, classifier, sites, limiter, progress, &mut out,
+        );
+        drop(rx);
+        scanner.join().unwrap_or(0)
+    });
+    out.commands += scan_commands;
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn consume(
+    rx: &std::sync::mpsc::Receiver<Result<Vec<Vec<u8>>, String>>,
+    con: &mut redis::Connection,
+    ep: &Endpoint,
+    db: i64,
+    opts: &ScanOptions,
+    classifier: &Classifier,
+    sites: &SiteMatcher,
+    limiter: &Limiter,
+    progress: &indicatif::ProgressBar,
+    out: &mut TargetScan,
+) {
+    let per_key = 1 + usize::from(opts.memory) + usize::from(opts.types);
+    let batch = limiter.batch(4096);
+    let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
+    let mut ns = String::with_capacity(128);
+    for page in rx {
+        let keys = match page {
+            Ok(k) => k,
+            Err(e) => {
+                out.error = Some(e);
+                return;
+            }
+        };
+        for chunk in keys.chunks(batch) {
+            buf.clear();
+            for key in chunk {
+                pack(&mut buf, &[b"PTTL", key]);
+                if opts.memory {
+                    pack(&mut buf, &[b"MEMORY", b"USAGE", key]);
+                }
+                if opts.types {
+                    pack(&mut buf, &[b"TYPE", key]);
+                }
+            }
+            let n = chunk.len() * per_key;
+            limiter.acquire(n as u64);
+            out.commands += n as u64;
+            let replies = match con.req_packed_commands(&buf, 0, n) {
+                Ok(r) => r,
+                Err(e) => {
+                    out.error = Some(format!(
+                        "PTTL pipeline failed: {}",
+                        ep.describe(&e, db, false)
+                    ));
+                    return;
+                }
+            };
+            if replies.len() != n {
+                out.error = Some(format!("expected {n} replies, got {}", replies.len()));
+                return;
+            }
+            for (key, r) in chunk.iter().zip(replies.chunks(per_key)) {
+                if let Err(e) = record(key, r, opts, classifier, sites, &mut ns, out) {
+                    out.error = Some(e);
+                    return;
+                }
+            }
+            progress.inc(chunk.len() as u64);
+        }
+    }
+}
+
+fn record(
+    key: &[u8],
+    replies: &[Value],
+    opts: &ScanOptions,
+    classifier: &Classifier,
+    sites: &SiteMatcher,
+    ns: &mut String,
+    out: &mut TargetScan,
+) -> Result<(), String> {
+    let pttl = int_reply(&replies[0], "PTTL")?;
+    let bytes = if opts.memory {
+        match &replies[1] {
+            Value::Nil => 0,
+            other => int_reply(other, "MEMORY USAGE")?.max(0) as u64,
+        }
+    } else {
+        0
+    };
+    let ty = if opts.types {
+        match &replies[replies.len() - 1] {
+            Value::SimpleString(s) => Some(s.as_str()),
+            Value::Okay => Some("OK"),
+            Value::ServerError(e) => return Err(server_error(e, "TYPE")),
+            _ => None,
+        }
+    } else {
+        None
+    };
+    out.keys_scanned += 1;
+    let mut attribution = classifier.classify(key, ns);
+    let mut site = None;
+    if !sites.is_empty()
+        && let Some((i, plen)) = sites.site_for(key)
+    {
+        site = Some(i);
+        if plen > 0
+            && sites.claims[i].cms == Cms::WordPress
+            && attribution.layout != Layout::WordPress
+            && let Some(a) = super::namespace::wordpress_after_prefix(
+                &key[..plen],
+                &key[plen..],
+                classifier.delimiter,
+                ns,
+            )
+        {
+            attribution = a;
+        }
+    }
+    let acc = match out.namespaces.get_mut(ns.as_str()) {
+        Some(acc) => acc,
+        None => {
+            let name = if out.namespaces.len() >= opts.max_namespaces {
+                "(other)".to_string()
+            } else {
+                ns.clone()
+            };
+            out.namespaces
+                .entry(name)
+                .or_insert_with(|| NsAcc::new(attribution, site))
+        }
+    };
+    if pttl == -2 {
+        acc.vanished += 1;
+        out.vanished += 1;
+        return Ok(());
+    }
+    acc.keys += 1;
+    acc.buckets[bucket(pttl)] += 1;
+    acc.bytes += bytes;
+    if pttl == -1 {
+        acc.without_expiry += 1;
+        acc.bytes_without_expiry += bytes;
+    }
+    if let Some(t) = ty {
+        match acc.types.get_mut(t) {
+            Some(n) => *n += 1,
+            None => {
+                acc.types.insert(t.to_string(), 1);
+            }
+        }
+    }
+    let has_ttl = pttl >= 0;
+    if acc.examples.len() < opts.examples {
+        acc.examples
+            .push((super::namespace::escape(key, 120), has_ttl));
+    } else if !has_ttl && let Some(slot) = acc.examples.iter_mut().find(|(_, t)| *t) {
+        *slot = (super::namespace::escape(key, 120), false);
+    }
+    Ok(())
+}
+
+fn int_reply(v: &Value, what: &str) -> Result<i64, String> {
+    match v {
+        Value::Int(i) => Ok(*i),
+        Value::ServerError(e) => Err(server_error(e, what)),
+        other => Err(format!("unexpected {what} reply: {other:?}")),
+    }
+}
+
+fn server_error(e: &redis::ServerError, what: &str) -> String {
+    let detail = e.details().unwrap_or_default();
+    if e.code() == "NOPERM" {
+        format!("permission denied by ACL for {what}: {detail}")
+    } else {
+        format!("{what} failed: {} {detail}", e.code())
+    }
+}
+
+/// One RESP command, packed by hand (no per-command allocation).
+fn pack(buf: &mut Vec<u8>, parts: &[&[u8]]) {
+    let _ = write!(buf, "*{}\r\n", parts.len());
+    for p in parts {
+        let _ = write!(buf, "${}\r\n", p.len());
+        buf.extend_from_slice(p);
+        buf.extend_from_slice(b"\r\n");
+    }
+}
+
+fn parse_scan(v: Value) -> Option<(u64, Vec<Vec<u8>>)> {
+    let Value::Array(mut parts) = v else {
+        return None;
+    };
+    if parts.len() != 2 {
+        return None;
+    }
+    let keys = parts.pop()?;
+    let cursor = parts.pop()?;
+    let cursor: u64 = match cursor {
+        Value::BulkString(b) => std::str::from_utf8(&b).ok()?.parse().ok()?,
+        Value::SimpleString(s) => s.parse().ok()?,
+        Value::Int(i) => u64::try_from(i).ok()?,
+        _ => return None,
+    };
+    let Value::Array(items) = keys else {
+        return None;
+    };
+    let mut keys = Vec::with_capacity(items.len());
+    for item in items {
+        match item {
+            Value::BulkString(b) => keys.push(b),
+            Value::SimpleString(s) => keys.push(s.into_bytes()),
+            _ => return None,
+        }
+    }
+    Some((cursor, keys))
+}
+
+/// A random cursor inside the hash table (a power of two at least as large as the keyspace).
+/// SCAN visits buckets in reverse-binary order of the cursor, and bucket order follows the
+/// key's hash, so the keys from any cursor onwards are an unbiased sample.
+fn random_cursor(estimate: u64) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(estimate);
+    let size = estimate.max(1).next_power_of_two();
+    h.finish() & (size - 1)
+}
+
+/// Per-database `keys`/`expires` from `INFO keyspace`.
+pub fn parse_keyspace(info: &str) -> BTreeMap<i64, (u64, u64)> {
+    let mut out = BTreeMap::new();
+    for line in info.lines() {
+        let Some((name, fields)) = line.trim().split_once(':') else {
+            continue;
+        };
+        let Some(db) = name.strip_prefix("db").and_then(|d| d.parse::<i64>().ok()) else {
+            continue;
+        };
+        let mut keys = 0;
+        let mut expires = 0;
+        for f in fields.split(',') {
+            match f.split_once('=') {
+                Some(("keys", v)) => keys = v.parse().unwrap_or(0),
+                Some(("expires", v)) => expires = v.parse().unwrap_or(0),
+                _ => {}
+            }
+        }
+        out.insert(db, (keys, expires));
+    }
+    out
+}
+
+/// `INFO <section>` as text.
+pub fn info(con: &mut redis::Connection, section: &str) -> redis::RedisResult<String> {
+    redis::cmd("INFO").arg(section).query::<String>(con)
+}
+
+/// The primaries of a cluster, as (host, port): `CLUSTER SHARDS` (Redis 7), else `CLUSTER
+/// NODES`. Replicas and failed nodes are left out, so nothing is counted twice.
+pub fn cluster_primaries(
+    con: &mut redis::Connection,
+    tls: bool,
+) -> Result<Vec<(String, u16)>, String> {
+    // An older server (or an ACL without cluster|shards) falls through to NODES.
+    if let Ok(v) = redis::cmd("CLUSTER").arg("SHARDS").query::<Value>(con) {
+        let primaries = parse_shards(&v, tls);
+        if !primaries.is_empty() {
+            return Ok(primaries);
+        }
+    }
+    let text = redis::cmd("CLUSTER")
+        .arg("NODES")
+        .query::<String>(con)
+        .map_err(|e| format!("CLUSTER SHARDS and CLUSTER NODES both failed: {e}"))?;
+    let primaries = parse_nodes(&text);
+    if primaries.is_empty() {
+        return Err("the cluster reports no reachable primary".to_string());
+    }
+    Ok(primaries)
+}
+
+/// Flat `[k, v, k, v…]` arrays (RESP2) or maps (RESP3) as pairs.
+fn pairs(v: &Value) -> Vec<(String, &Value)> {
+    let text = |k: &Value| match k {
+        Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
+        Value::SimpleString(s) => s.clone(),
+        _ => String::new(),
+    };
+    match v {
+        Value::Array(items) => items
+            .chunks(2)
+            .filter(|c| c.len() == 2)
+            .map(|c| (text(&c[0]), &c[1]))
+            .collect(),
+        Value::Map(items) => items.iter().map(|(k, v)| (text(k), v)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn value_text(v: &Value) -> Option<String> {
+    match v {
+        Value::BulkString(b) => Some(String::from_utf8_lossy(b).into_owned()),
+        Value::SimpleString(s) => Some(s.clone()),
+        Value::Int(i) => Some(i.to_string()),
+        _ => None,
+    }
+}
+
+fn parse_shards(v: &Value, tls: bool) -> Vec<(String, u16)> {
+    let Value::Array(shards) = v else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for shard in shards {
+        for (k, nodes) in pairs(shard) {
+            if k != "nodes" {
+                continue;
+            }
+            let Value::Array(nodes) = nodes else { continue };
+            for node in nodes {
+                let f: HashMap<String, String> = pairs(node)
+                    .into_iter()
+                    .filter_map(|(k, v)| value_text(v).map(|t| (k, t)))
+                    .collect();
+                if f.get("role").map(String::as_str) != Some("master")
+                    || f.get("health").is_some_and(|h| h != "online")
+                {
+                    continue;
+                }
+                let host = f
+                    .get("endpoint")
+                    .filter(|e| !e.is_empty() && e.as_str() != "?")
+                    .or_else(|| f.get("ip"))
+                    .cloned();
+                let port = if tls {
+                    f.get("tls-port")
+                } else {
+                    f.get("port")
+                }
+                .and_then(|p| p.parse::<u16>().ok());
+                if let (Some(h), Some(p)) = (host, port) {
+                    out.push((h, p));
+                }
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn parse_nodes(text: &str) -> Vec<(String, u16)> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if fields.len() < 3 {
+            continue;
+        }
+        let flags = fields[2];
+        if !flags.split(',').any(|f| f == "master")
+            || flags
+                .split(',')
+                .any(|f| f == "fail" || f == "noaddr" || f == "handshake")
+        {
+            continue;
+        }
+        let addr = fields[1].split('@').next().unwrap_or_default();
+        let addr = addr.split(',').next().unwrap_or_default();
+        if let Some((h, p)) = addr.rsplit_once(':')
+            && let Ok(port) = p.parse()
+        {
+            out.push((h.to_string(), port));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ttl_buckets_cover_every_value() {
+        assert_eq!(bucket(-1), 5);
+        assert_eq!(bucket(0), 0);
+        assert_eq!(bucket(59_999), 0);
+        assert_eq!(bucket(60_000), 1);
+        assert_eq!(bucket(3_600_000), 2);
+        assert_eq!(bucket(86_400_000), 3);
+        assert_eq!(bucket(604_800_000), 4);
+    }
+
+    #[test]
+    fn keyspace_and_cluster_nodes_parse() {
+        let ks = parse_keyspace(
+            "# Keyspace\r\ndb0:keys=10,expires=2,avg_ttl=5\r\ndb3:keys=1,expires=0,avg_ttl=0\r\n",
+        );
+        assert_eq!(ks.get(&0), Some(&(10, 2)));
+        assert_eq!(ks.get(&3), Some(&(1, 0)));
+        let nodes = "a 127.0.0.1:7001@17001 myself,master - 0 0 1 connected 0-5460\n\
+                     b 127.0.0.1:7002@17002 master - 0 0 2 connected 5461-10922\n\
+                     c 127.0.0.1:7004@17004 slave a 0 0 1 connected\n\
+                     d 127.0.0.1:7003@17003 master,fail - 0 0 3 connected\n";
+        assert_eq!(
+            parse_nodes(nodes),
+            vec![
+                ("127.0.0.1".to_string(), 7001),
+                ("127.0.0.1".to_string(), 7002)
+            ]
+        );
+    }
+
+    #[test]
+    fn packing_is_resp() {
+        let mut b = Vec::new();
+        pack(&mut b, &[b"PTTL", b"k\xff"]);
+        assert_eq!(b, b"*2\r\n$4\r\nPTTL\r\n$2\r\nk\xff\r\n");
+    }
+
+    #[test]
+    fn limiter_paces_commands() {
+        let l = Limiter::new(Some(1000));
+        assert_eq!(l.batch(4096), 100);
+        let t = Instant::now();
+        l.acquire(100);
+        l.acquire(100);
+        l.acquire(1);
+        assert!(
+            t.elapsed() >= Duration::from_millis(190),
+            "{:?}",
+            t.elapsed()
+        );
+        assert_eq!(Limiter::new(None).batch(4096), 4096);
+    }
+}
