@@ -112,18 +112,21 @@ pub fn write_human(out: &mut impl Write, live: &LiveReport, paint: Paint) -> io:
             ));
         }
         let b = &n.ttl_buckets;
-        let get = |k: &str| b.get(k).copied().unwrap_or(0);
         line.push_str(&format!(
             " {:<20} {:>9} {:>9} {:>5.1}% {:>7} {:>7} {:>7} {:>7} {:>7}",
-            n.class.as_str(),
+            if n.allowed && n.class != Class::PersistentByDesign {
+                format!("{} (allowed)", n.class.as_str())
+            } else {
+                n.class.as_str().to_string()
+            },
             group(n.keys),
             group(n.without_expiry),
             n.without_expiry_pct,
-            group(get("<1m")),
-            group(get("1m-1h")),
-            group(get("1h-1d")),
-            group(get("1d-7d")),
-            group(get(">7d")),
+            group(b.under_1m),
+            group(b.m1_h1),
+            group(b.h1_d1),
+            group(b.d1_d7),
+            group(b.over_7d),
         ));
         if memory {
             line.push_str(&format!(

@@ -288,7 +288,7 @@ pub struct NamespaceReport {
     pub bytes: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bytes_without_expiry: Option<u64>,
-    pub ttl_buckets: BTreeMap<&'static str, u64>,
+    pub ttl_buckets: TtlBuckets,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub types: Option<BTreeMap<String, u64>>,
     pub examples: Vec<String>,
@@ -298,6 +298,48 @@ pub struct NamespaceReport {
     pub violation: bool,
     #[serde(skip)]
     pub endpoint_db: String,
+}
+
+/// Keys per remaining-TTL range, in this order; `none` is keys without expiry.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct TtlBuckets {
+    #[serde(rename = "<1m")]
+    pub under_1m: u64,
+    #[serde(rename = "1m-1h")]
+    pub m1_h1: u64,
+    #[serde(rename = "1h-1d")]
+    pub h1_d1: u64,
+    #[serde(rename = "1d-7d")]
+    pub d1_d7: u64,
+    #[serde(rename = ">7d")]
+    pub over_7d: u64,
+    pub none: u64,
+}
+
+impl TtlBuckets {
+    fn from_counts(c: [u64; 6]) -> TtlBuckets {
+        TtlBuckets {
+            under_1m: c[0],
+            m1_h1: c[1],
+            h1_d1: c[2],
+            d1_d7: c[3],
+            over_7d: c[4],
+            none: c[5],
+        }
+    }
+
+    /// `(label, count)` in display order (the labels of [`scan::BUCKETS`]).
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, u64)> {
+        let c = [
+            self.under_1m,
+            self.m1_h1,
+            self.h1_d1,
+            self.d1_d7,
+            self.over_7d,
+            self.none,
+        ];
+        BUCKETS.into_iter().zip(c)
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -660,11 +702,7 @@ fn namespace_report(
     site: Option<String>,
     memory: bool,
 ) -> NamespaceReport {
-    let ttl_buckets = BUCKETS
-        .iter()
-        .zip(acc.buckets)
-        .map(|(b, n)| (*b, n))
-        .collect();
+    let ttl_buckets = TtlBuckets::from_counts(acc.buckets);
     let endpoint_db = format!("{endpoint}/{db}");
     let endpoint_db = if endpoint.starts_with("unix:") {
         format!("{endpoint}?db={db}")
