@@ -160,6 +160,8 @@ fn exact_counts_per_namespace_on_a_seeded_keyspace() {
     assert_eq!(codes.len(), 3, "{codes:?}");
     assert!(codes.iter().any(|t| t.ends_with(" object_*")), "{codes:?}");
     assert_eq!(out.status.code(), Some(1));
+    // No progress bar (or anything else) on stderr when it is not a terminal.
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
 
 #[test]
@@ -737,4 +739,24 @@ fn sites_attribute_namespaces_to_site_paths() {
             .iter()
             .any(|f| f["code"] == "redis-keys-without-site")
     );
+}
+
+#[test]
+fn redis_section_sets_defaults_and_flags_override_it() {
+    let s = RedisServer::start();
+    exec(&mut s.con(0), &[c(&["SET", "a:b:c:d", "v"]), c(&["SET", "p/q/r", "v"])]);
+    let cfg = s.dir.path().join("rcfg.toml");
+    std::fs::write(&cfg, "[redis]\ndepth = 1\nexamples = 1\nscan-count = 10\n").unwrap();
+    let cfg_s = cfg.to_str().unwrap();
+    let (_, r, _) = audit(&["--config", cfg_s, "--redis", &s.unix_url()]);
+    assert_eq!(ns(&r, "a")["keys"], 1);
+    assert_eq!(r["server"]["depth"], 1);
+    let (_, r, _) = audit(&["--config", cfg_s, "--redis", &s.unix_url(), "--depth", "3"]);
+    assert_eq!(ns(&r, "a:b:c")["keys"], 1);
+    let (_, r, _) = audit(&["--redis", &s.unix_url(), "--delimiter", "/"]);
+    assert_eq!(ns(&r, "p/q")["keys"], 1);
+    std::fs::write(&cfg, "[redis]\nbogus = 1\n").unwrap();
+    let (code, r, _) = audit(&["--config", cfg_s, "--redis", &s.unix_url()]);
+    assert_eq!(code, 2);
+    assert!(r["errors"][0]["message"].as_str().unwrap().contains("invalid [redis] section"));
 }
