@@ -744,7 +744,10 @@ fn sites_attribute_namespaces_to_site_paths() {
 #[test]
 fn redis_section_sets_defaults_and_flags_override_it() {
     let s = RedisServer::start();
-    exec(&mut s.con(0), &[c(&["SET", "a:b:c:d", "v"]), c(&["SET", "p/q/r", "v"])]);
+    exec(
+        &mut s.con(0),
+        &[c(&["SET", "a:b:c:d", "v"]), c(&["SET", "p/q/r", "v"])],
+    );
     let cfg = s.dir.path().join("rcfg.toml");
     std::fs::write(&cfg, "[redis]\ndepth = 1\nexamples = 1\nscan-count = 10\n").unwrap();
     let cfg_s = cfg.to_str().unwrap();
@@ -758,5 +761,10 @@ fn redis_section_sets_defaults_and_flags_override_it() {
     std::fs::write(&cfg, "[redis]\nbogus = 1\n").unwrap();
     let (code, r, _) = audit(&["--config", cfg_s, "--redis", &s.unix_url()]);
     assert_eq!(code, 2);
-    assert!(r["errors"][0]["message"].as_str().unwrap().contains("invalid [redis] section"));
+    assert!(
+        r["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("invalid [redis] section")
+    );
 }

@@ -383,53 +383,106 @@ impl Endpoint {
     /// A precise, password-free description of a connection or command error.
     pub fn describe(&self, err: &redis::RedisError, db: i64, connecting: bool) -> String {
         let text = err.to_string();
-        let code = err.code().unwrap_or_default();
+        let mut kind = io_error(err).map(std::io::Error::kind);
+        if kind.is_none() && err.is_connection_refusal() {
+            kind = Some(std::io::ErrorKind::ConnectionRefused);
+        }
+        if kind.is_none() && err.is_timeout() {
+            kind = Some(std::io::ErrorKind::TimedOut);
+        }
+        let code = if err.kind() == redis::ErrorKind::AuthenticationFailed {
+            "WRONGPASS"
+        } else {
+            err.code().unwrap_or_default()
+        };
+        let detail = err.detail().unwrap_or_default();
+        let dropped = connecting && (err.is_connection_dropped() || text.contains("reset"));
+        self.describe_parts(kind, code, detail, &text, db, connecting, dropped)
+    }
+
+    /// The same for an I/O error on a raw connection.
+    pub fn describe_io(&self, err: &std::io::Error, connecting: bool) -> String {
+        let text = err.to_string();
+        let dropped = matches!(
+            err.kind(),
+            std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::BrokenPipe
+                | std::io::ErrorKind::UnexpectedEof
+        );
+        self.describe_parts(
+            Some(err.kind()),
+            "",
+            "",
+            &text,
+            0,
+            connecting,
+            dropped && connecting,
+        )
+    }
+
+    /// The same for an error reply (`-WRONGPASS …`, `-ERR DB index is out of range`).
+    pub fn describe_server(&self, reply: &str, db: i64) -> String {
+        let (code, detail) = reply.split_once(' ').unwrap_or((reply, ""));
+        self.describe_parts(None, code, detail, reply, db, true, false)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn describe_parts(
+        &self,
+        io_kind: Option<std::io::ErrorKind>,
+        code: &str,
+        detail: &str,
+        text: &str,
+        db: i64,
+        connecting: bool,
+        dropped: bool,
+    ) -> String {
+        use std::io::ErrorKind as K;
         let tls = matches!(self.addr, Addr::Tls { .. });
-        let io_kind = io_error(err).map(std::io::Error::kind);
         let unix = matches!(self.addr, Addr::Unix { .. });
-        if unix && (io_kind == Some(std::io::ErrorKind::NotFound) || text.contains("No such file"))
-        {
+        if unix && (io_kind == Some(K::NotFound) || text.contains("No such file")) {
             return "no such socket file (is redis-server running with this unixsocket?)"
                 .to_string();
         }
-        if err.is_connection_refusal() || text.contains("Connection refused") {
+        if io_kind == Some(K::ConnectionRefused) || text.contains("Connection refused") {
             return "connection refused (is redis-server running and listening there?)".to_string();
         }
-        if io_kind == Some(std::io::ErrorKind::PermissionDenied)
-            || text.contains("Permission denied")
-        {
+        if io_kind == Some(K::PermissionDenied) || text.contains("Permission denied") {
             return "permission denied opening the socket".to_string();
         }
-        if err.is_timeout()
+        if matches!(io_kind, Some(K::TimedOut | K::WouldBlock))
             || text.contains("timed out")
             || text.contains("Resource temporarily unavailable")
         {
-            let secs = if connecting {
+            let d = if connecting {
                 self.connect_timeout
             } else {
                 self.read_timeout
             };
             return format!(
                 "timed out after {} ({})",
-                fmt_duration(secs),
+                fmt_duration(d),
                 if connecting { "connect" } else { "read" }
             );
         }
-        if code == "WRONGPASS" || err.kind() == redis::ErrorKind::AuthenticationFailed {
-            return format!(
-                "authentication failed: {}",
-                err.detail().unwrap_or("invalid username-password pair")
-            );
+        if code == "WRONGPASS" {
+            let d = if detail.is_empty() {
+                "invalid username-password pair or user is disabled"
+            } else {
+                detail
+            };
+            return format!("authentication failed: {d}");
         }
         if code == "NOAUTH" {
             return "authentication required: give a password in the URL, REDISCLI_AUTH or --password-file".to_string();
         }
         if code == "NOPERM" {
-            return format!(
-                "permission denied by ACL: {}",
-                err.detail()
-                    .unwrap_or("a command rcfg needs is not allowed")
-            );
+            let d = if detail.is_empty() {
+                "a command rcfg needs is not allowed"
+            } else {
+                detail
+            };
+            return format!("permission denied by ACL: {d}");
         }
         if text.contains("DB index is out of range") {
             return format!(
@@ -446,7 +499,7 @@ impl Endpoint {
         {
             return format!("TLS handshake failed: {text}");
         }
-        if connecting && (err.is_connection_dropped() || lower.contains("connection reset")) {
+        if dropped {
             if tls {
                 return format!("TLS connection failed: {text}");
             }
@@ -454,7 +507,7 @@ impl Endpoint {
                 "the server closed the connection ({text}); if this is a TLS port, use rediss://"
             );
         }
-        text
+        text.to_string()
     }
 }
 

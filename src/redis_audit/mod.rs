@@ -15,6 +15,7 @@ pub mod human;
 pub mod namespace;
 pub mod policy;
 pub mod scan;
+pub mod wire;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;

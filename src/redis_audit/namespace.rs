@@ -307,12 +307,9 @@ fn drupal(segs: &Segments<'_>, d: u8, ns: &mut String) -> Option<Attribution> {
     }
     for b in 1..=2.min(n - 2) {
         let seg = segs.get(b);
-        let Ok(name) = std::str::from_utf8(seg) else {
-            continue;
-        };
-        let class = if name == "cachetags" || name == "queue" {
+        let class = if seg == b"cachetags" || seg == b"queue" {
             Class::PersistentByDesign
-        } else if DRUPAL_BINS.contains(&name) {
+        } else if DRUPAL_BINS.iter().any(|bin| bin.as_bytes() == seg) {
             Class::Cache
         } else {
             continue;
@@ -347,10 +344,8 @@ fn wordpress(segs: &Segments<'_>, d: u8, ns: &mut String) -> Option<Attribution>
     }
     for g in 1..=3.min(n - 2) {
         let seg = segs.get(g);
-        let Ok(name) = std::str::from_utf8(seg) else {
-            continue;
-        };
-        if WP_GROUPS.contains(&name) || name.ends_with("_relationships") {
+        if WP_GROUPS.iter().any(|group| group.as_bytes() == seg) || seg.ends_with(b"_relationships")
+        {
             push_segments(segs, g + 1, d, ns);
             return Some(Attribution {
                 class: Class::Cache,

@@ -8,15 +8,15 @@
 //! NODES. Nothing else.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write as _;
 use std::sync::Mutex;
 use std::sync::mpsc::sync_channel;
 use std::time::{Duration, Instant};
 
-use redis::{ConnectionLike, Value};
+use redis::Value;
 
 use super::connect::Endpoint;
 use super::namespace::{Attribution, Class, Classifier, Layout, SiteMatcher};
+use super::wire::{Reply, Wire, pack};
 use crate::model::Cms;
 
 /// How to walk one target.
@@ -153,6 +153,55 @@ pub struct TargetScan {
     pub error: Option<String>,
 }
 
+/// One SCAN reply's keys, packed into one buffer (no allocation per key).
+#[derive(Debug, Default)]
+pub struct Page {
+    data: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Page {
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    fn key(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.data[start..self.ends[i]]
+    }
+
+    fn push(&mut self, key: &[u8]) {
+        self.data.extend_from_slice(key);
+        self.ends.push(self.data.len());
+    }
+
+    fn truncate(&mut self, n: usize) {
+        if n < self.len() {
+            let end = if n == 0 { 0 } else { self.ends[n - 1] };
+            self.data.truncate(end);
+            self.ends.truncate(n);
+        }
+    }
+
+    /// Keys `n..` as a new page; `self` keeps `..n`.
+    fn split_off(&mut self, n: usize) -> Page {
+        let mut rest = Page::default();
+        for i in n..self.len() {
+            rest.push(self.key(i));
+        }
+        self.truncate(n);
+        rest
+    }
+
+    fn keys(&self) -> impl Iterator<Item = &[u8]> {
+        (0..self.len()).map(|i| self.key(i))
+    }
+}
+
 /// Walk `db` on `ep`. `estimate` (keys in the db) is used for sampling and progress.
 #[allow(clippy::too_many_arguments)]
 pub fn scan_target(
@@ -166,14 +215,14 @@ pub fn scan_target(
     progress: &indicatif::ProgressBar,
 ) -> TargetScan {
     let mut out = TargetScan::default();
-    let mut con = match ep.connect(db) {
+    let mut con = match Wire::connect(ep, db) {
         Ok(c) => c,
         Err(e) => {
             out.error = Some(e);
             return out;
         }
     };
-    let mut scan_con = match ep.connect(db) {
+    let mut scan_con = match Wire::connect(ep, db) {
         Ok(c) => c,
         Err(e) => {
             out.error = Some(e);
@@ -181,8 +230,8 @@ pub fn scan_target(
         }
     };
     let sample = opts.sample.filter(|&n| n < estimate);
-    let count = opts.count.max(1);
-    let (tx, rx) = sync_channel::<Result<Vec<Vec<u8>>, String>>(4);
+    let count = opts.count.max(1).to_string();
+    let (tx, rx) = sync_channel::<Result<Page, String>>(4);
     let scan_commands = std::thread::scope(|s| {
         let scanner = s.spawn(move || {
             let mut cursor: u64 = match sample {
@@ -193,22 +242,22 @@ pub fn scan_target(
             let mut wrapped = false;
             let mut taken: u64 = 0;
             let mut commands: u64 = 0;
+            let mut buf = Vec::with_capacity(64);
             loop {
                 limiter.acquire(1);
                 commands += 1;
-                let reply = redis::cmd("SCAN")
-                    .arg(cursor)
-                    .arg("COUNT")
-                    .arg(count)
-                    .query::<Value>(&mut scan_con);
-                let (next, mut keys) = match reply.map_err(|e| ep.describe(&e, db, false)) {
-                    Ok(v) => match parse_scan(v) {
-                        Some(page) => page,
-                        None => {
-                            let _ = tx.send(Err("unexpected SCAN reply".to_string()));
-                            return commands;
-                        }
-                    },
+                buf.clear();
+                pack(
+                    &mut buf,
+                    &[
+                        b"SCAN",
+                        cursor.to_string().as_bytes(),
+                        b"COUNT",
+                        count.as_bytes(),
+                    ],
+                );
+                let (next, mut page) = match scan_page(&mut scan_con, ep, &buf) {
+                    Ok(p) => p,
                     Err(e) => {
                         let _ = tx.send(Err(format!("SCAN failed: {e}")));
                         return commands;
@@ -217,13 +266,13 @@ pub fn scan_target(
                 let mut done = false;
                 if let Some(n) = sample {
                     let room = n.saturating_sub(taken) as usize;
-                    if keys.len() >= room {
-                        keys.truncate(room);
+                    if page.len() >= room {
+                        page.truncate(room);
                         done = true;
                     }
-                    taken += keys.len() as u64;
+                    taken += page.len() as u64;
                 }
-                if !keys.is_empty() && tx.send(Ok(keys)).is_err() {
+                if !page.is_empty() && tx.send(Ok(page)).is_err() {
                     return commands; // the consumer stopped
                 }
                 if done {
@@ -241,7 +290,7 @@ pub fn scan_target(
             }
         });
         consume(
-            &rx, &mut con, ep, db, opts, classifier, sites, limiter, progress, &mut out,
+            &rx, &mut con, ep, opts, classifier, sites, limiter, progress, &mut out,
         );
         drop(rx);
         scanner.join().unwrap_or(0)
@@ -250,12 +299,47 @@ pub fn scan_target(
     out
 }
 
+/// Send one packed SCAN and read `[cursor, [keys…]]`.
+fn scan_page(con: &mut Wire, ep: &Endpoint, cmd: &[u8]) -> Result<(u64, Page), String> {
+    con.send(ep, cmd)?;
+    match con.read(ep)? {
+        Reply::Array(2) => {}
+        Reply::Error(e) => return Err(server_error(e, "SCAN")),
+        other => return Err(format!("unexpected SCAN reply {other:?}")),
+    }
+    let cursor = match con.read(ep)? {
+        Reply::Bulk(b) => std::str::from_utf8(b)
+            .ok()
+            .and_then(|c| c.parse().ok())
+            .ok_or("bad SCAN cursor")?,
+        other => return Err(format!("unexpected SCAN cursor {other:?}")),
+    };
+    let n = match con.read(ep)? {
+        Reply::Array(n) => n,
+        other => return Err(format!("unexpected SCAN keys {other:?}")),
+    };
+    let mut page = Page {
+        data: Vec::with_capacity(n * 32),
+        ends: Vec::with_capacity(n),
+    };
+    for _ in 0..n {
+        match con.read(ep)? {
+            Reply::Bulk(k) => page.push(k),
+            Reply::Status(k) => page.push(k.as_bytes()),
+            other => return Err(format!("unexpected SCAN key {other:?}")),
+        }
+    }
+    Ok((cursor, page))
+}
+
+/// Pipelined per-key commands, two batches deep: batch N+1 is sent before the replies of
+/// batch N are read, so the server always has work queued while rcfg classifies keys (the
+/// server never blocks on unread replies; it buffers them).
 #[allow(clippy::too_many_arguments)]
 fn consume(
-    rx: &std::sync::mpsc::Receiver<Result<Vec<Vec<u8>>, String>>,
-    con: &mut redis::Connection,
+    rx: &std::sync::mpsc::Receiver<Result<Page, String>>,
+    con: &mut Wire,
     ep: &Endpoint,
-    db: i64,
     opts: &ScanOptions,
     classifier: &Classifier,
     sites: &SiteMatcher,
@@ -263,21 +347,55 @@ fn consume(
     progress: &indicatif::ProgressBar,
     out: &mut TargetScan,
 ) {
+    use std::sync::mpsc::TryRecvError;
     let per_key = 1 + usize::from(opts.memory) + usize::from(opts.types);
     let batch = limiter.batch(4096);
-    let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
+    let mut buf: Vec<u8> = Vec::with_capacity(256 * 1024);
     let mut ns = String::with_capacity(128);
-    for page in rx {
-        let keys = match page {
-            Ok(k) => k,
-            Err(e) => {
-                out.error = Some(e);
-                return;
+    let mut pending: Option<Vec<Page>> = None;
+    let mut carry: Option<Page> = None;
+    let mut closed = false;
+    loop {
+        // Gather the next batch: block only when nothing is in flight.
+        let mut pages: Vec<Page> = carry.take().into_iter().collect();
+        let mut n_keys: usize = pages.iter().map(Page::len).sum();
+        while !closed && out.error.is_none() && n_keys < batch {
+            let page = if n_keys == 0 && pending.is_none() {
+                match rx.recv() {
+                    Ok(p) => p,
+                    Err(_) => {
+                        closed = true;
+                        break;
+                    }
+                }
+            } else {
+                match rx.try_recv() {
+                    Ok(p) => p,
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => {
+                        closed = true;
+                        break;
+                    }
+                }
+            };
+            match page {
+                Ok(p) => {
+                    n_keys += p.len();
+                    pages.push(p);
+                }
+                Err(e) => out.error = Some(e),
             }
-        };
-        for chunk in keys.chunks(batch) {
+        }
+        if n_keys > batch
+            && let Some(last) = pages.last_mut()
+        {
+            let keep = last.len() - (n_keys - batch);
+            carry = Some(last.split_off(keep));
+            n_keys = batch;
+        }
+        if n_keys > 0 && out.error.is_none() {
             buf.clear();
-            for key in chunk {
+            for key in pages.iter().flat_map(Page::keys) {
                 pack(&mut buf, &[b"PTTL", key]);
                 if opts.memory {
                     pack(&mut buf, &[b"MEMORY", b"USAGE", key]);
@@ -286,62 +404,113 @@ fn consume(
                     pack(&mut buf, &[b"TYPE", key]);
                 }
             }
-            let n = chunk.len() * per_key;
+            let n = n_keys * per_key;
             limiter.acquire(n as u64);
             out.commands += n as u64;
-            let replies = match con.req_packed_commands(&buf, 0, n) {
-                Ok(r) => r,
-                Err(e) => {
-                    out.error = Some(format!(
-                        "PTTL pipeline failed: {}",
-                        ep.describe(&e, db, false)
-                    ));
-                    return;
-                }
-            };
-            if replies.len() != n {
-                out.error = Some(format!("expected {n} replies, got {}", replies.len()));
-                return;
+            if let Err(e) = con.send(ep, &buf) {
+                out.error = Some(format!("PTTL pipeline failed: {e}"));
             }
-            for (key, r) in chunk.iter().zip(replies.chunks(per_key)) {
-                if let Err(e) = record(key, r, opts, classifier, sites, &mut ns, out) {
-                    out.error = Some(e);
-                    return;
-                }
+        }
+        if let Some(prev) = pending.take() {
+            match receive(con, ep, &prev, opts, classifier, sites, &mut ns, out) {
+                Ok(()) => progress.inc(prev.iter().map(Page::len).sum::<usize>() as u64),
+                Err(e) => out.error = Some(e),
             }
-            progress.inc(chunk.len() as u64);
+        }
+        if out.error.is_some() {
+            return;
+        }
+        if n_keys > 0 {
+            pending = Some(pages);
+        }
+        if closed && carry.is_none() && pending.is_none() {
+            return;
         }
     }
 }
 
-fn record(
-    key: &[u8],
-    replies: &[Value],
+/// Read the replies for `pages` (sent earlier) and record each key. After a bad reply the
+/// rest are still read (the connection stays in step) and the first problem is returned.
+#[allow(clippy::too_many_arguments)]
+fn receive(
+    con: &mut Wire,
+    ep: &Endpoint,
+    pages: &[Page],
     opts: &ScanOptions,
     classifier: &Classifier,
     sites: &SiteMatcher,
     ns: &mut String,
     out: &mut TargetScan,
 ) -> Result<(), String> {
-    let pttl = int_reply(&replies[0], "PTTL")?;
-    let bytes = if opts.memory {
-        match &replies[1] {
-            Value::Nil => 0,
-            other => int_reply(other, "MEMORY USAGE")?.max(0) as u64,
+    let mut first_err: Option<String> = None;
+    let mut ty = String::new();
+    for key in pages.iter().flat_map(Page::keys) {
+        let pttl = match con.read(ep)? {
+            Reply::Int(v) => Ok(v),
+            Reply::Error(e) => Err(server_error(e, "PTTL")),
+            other => Err(format!("unexpected PTTL reply {other:?}")),
+        };
+        let bytes = if opts.memory {
+            match con.read(ep)? {
+                Reply::Int(v) => Ok(v.max(0) as u64),
+                Reply::Nil => Ok(0),
+                Reply::Error(e) => Err(server_error(e, "MEMORY USAGE")),
+                other => Err(format!("unexpected MEMORY USAGE reply {other:?}")),
+            }
+        } else {
+            Ok(0)
+        };
+        let typed = if opts.types {
+            ty.clear();
+            match con.read(ep)? {
+                Reply::Status(t) => {
+                    ty.push_str(t);
+                    Ok(true)
+                }
+                Reply::Error(e) => Err(server_error(e, "TYPE")),
+                other => Err(format!("unexpected TYPE reply {other:?}")),
+            }
+        } else {
+            Ok(false)
+        };
+        if first_err.is_some() {
+            continue;
         }
-    } else {
-        0
-    };
-    let ty = if opts.types {
-        match &replies[replies.len() - 1] {
-            Value::SimpleString(s) => Some(s.as_str()),
-            Value::Okay => Some("OK"),
-            Value::ServerError(e) => return Err(server_error(e, "TYPE")),
-            _ => None,
+        match (pttl, bytes, typed) {
+            (Ok(p), Ok(b), Ok(t)) => {
+                record(
+                    key,
+                    p,
+                    b,
+                    t.then_some(ty.as_str()),
+                    opts,
+                    classifier,
+                    sites,
+                    ns,
+                    out,
+                );
+            }
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => first_err = Some(e),
         }
-    } else {
-        None
-    };
+    }
+    match first_err {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record(
+    key: &[u8],
+    pttl: i64,
+    bytes: u64,
+    ty: Option<&str>,
+    opts: &ScanOptions,
+    classifier: &Classifier,
+    sites: &SiteMatcher,
+    ns: &mut String,
+    out: &mut TargetScan,
+) {
     out.keys_scanned += 1;
     let mut attribution = classifier.classify(key, ns);
     let mut site = None;
@@ -378,7 +547,7 @@ fn record(
     if pttl == -2 {
         acc.vanished += 1;
         out.vanished += 1;
-        return Ok(());
+        return;
     }
     acc.keys += 1;
     acc.buckets[bucket(pttl)] += 1;
@@ -402,63 +571,15 @@ fn record(
     } else if !has_ttl && let Some(slot) = acc.examples.iter_mut().find(|(_, t)| *t) {
         *slot = (super::namespace::escape(key, 120), false);
     }
-    Ok(())
 }
 
-fn int_reply(v: &Value, what: &str) -> Result<i64, String> {
-    match v {
-        Value::Int(i) => Ok(*i),
-        Value::ServerError(e) => Err(server_error(e, what)),
-        other => Err(format!("unexpected {what} reply: {other:?}")),
-    }
-}
-
-fn server_error(e: &redis::ServerError, what: &str) -> String {
-    let detail = e.details().unwrap_or_default();
-    if e.code() == "NOPERM" {
+fn server_error(reply: &str, what: &str) -> String {
+    let (code, detail) = reply.split_once(' ').unwrap_or((reply, ""));
+    if code == "NOPERM" {
         format!("permission denied by ACL for {what}: {detail}")
     } else {
-        format!("{what} failed: {} {detail}", e.code())
+        format!("{what} failed: {reply}")
     }
-}
-
-/// One RESP command, packed by hand (no per-command allocation).
-fn pack(buf: &mut Vec<u8>, parts: &[&[u8]]) {
-    let _ = write!(buf, "*{}\r\n", parts.len());
-    for p in parts {
-        let _ = write!(buf, "${}\r\n", p.len());
-        buf.extend_from_slice(p);
-        buf.extend_from_slice(b"\r\n");
-    }
-}
-
-fn parse_scan(v: Value) -> Option<(u64, Vec<Vec<u8>>)> {
-    let Value::Array(mut parts) = v else {
-        return None;
-    };
-    if parts.len() != 2 {
-        return None;
-    }
-    let keys = parts.pop()?;
-    let cursor = parts.pop()?;
-    let cursor: u64 = match cursor {
-        Value::BulkString(b) => std::str::from_utf8(&b).ok()?.parse().ok()?,
-        Value::SimpleString(s) => s.parse().ok()?,
-        Value::Int(i) => u64::try_from(i).ok()?,
-        _ => return None,
-    };
-    let Value::Array(items) = keys else {
-        return None;
-    };
-    let mut keys = Vec::with_capacity(items.len());
-    for item in items {
-        match item {
-            Value::BulkString(b) => keys.push(b),
-            Value::SimpleString(s) => keys.push(s.into_bytes()),
-            _ => return None,
-        }
-    }
-    Some((cursor, keys))
 }
 
 /// A random cursor inside the hash table (a power of two at least as large as the keyspace).
@@ -656,13 +777,6 @@ mod tests {
                 ("127.0.0.1".to_string(), 7002)
             ]
         );
-    }
-
-    #[test]
-    fn packing_is_resp() {
-        let mut b = Vec::new();
-        pack(&mut b, &[b"PTTL", b"k\xff"]);
-        assert_eq!(b, b"*2\r\n$4\r\nPTTL\r\n$2\r\nk\xff\r\n");
     }
 
     #[test]
