@@ -858,9 +858,17 @@ fn progress_bar(enabled: bool, len: u64) -> indicatif::ProgressBar {
         indicatif::ProgressDrawTarget::stderr(),
     );
     if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{spinner} scanning [{bar:30}] {human_pos}/{human_len} keys  {per_sec}  ETA {eta}",
+        "{spinner} [{bar:24}] {human_pos}/{human_len} keys  {rate}  ETA {eta}",
     ) {
-        pb.set_style(style.progress_chars("=> "));
+        let style = style
+            .with_key(
+                "rate",
+                |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.0} keys/s", state.per_sec());
+                },
+            )
+            .progress_chars("=> ");
+        pb.set_style(style);
     }
     pb
 }
