@@ -482,9 +482,14 @@ pub fn audit(args: &AuditArgs, config: &FileConfig, report: &mut AuditReport) ->
         Ok(r) => r,
         Err(e) => {
             report.errors.push(AuditError {
-                target: shown,
+                target: shown.clone(),
                 message: format!("{e:#}"),
             });
+            // Still a live report, so `--format human` shows the error under its header.
+            let mut live = LiveReport::default();
+            live.server.endpoint = shown;
+            live.server.mode = "standalone".to_string();
+            report.live = Some(live);
             return Ok(());
         }
     };

@@ -780,6 +780,26 @@ mod tests {
     }
 
     #[test]
+    fn pages_split_and_truncate() {
+        let mut p = Page::default();
+        for k in [&b"a"[..], b"bb", b"", b"\xffc"] {
+            p.push(k);
+        }
+        assert_eq!(p.len(), 4);
+        let rest = p.split_off(1);
+        assert_eq!(p.keys().collect::<Vec<_>>(), vec![&b"a"[..]]);
+        assert_eq!(
+            rest.keys().collect::<Vec<_>>(),
+            vec![&b"bb"[..], b"", b"\xffc"]
+        );
+        let mut r = rest;
+        r.truncate(1);
+        assert_eq!(r.keys().collect::<Vec<_>>(), vec![&b"bb"[..]]);
+        r.truncate(0);
+        assert!(r.is_empty());
+    }
+
+    #[test]
     fn limiter_paces_commands() {
         let l = Limiter::new(Some(1000));
         assert_eq!(l.batch(4096), 100);
