@@ -2,7 +2,7 @@
 # Benchmark of `rcfg audit-ttl --redis` against the usual alternatives, on a fresh
 # redis-server (unix socket, temp dir) loaded with 1,000,000 keys of mixed types and TTLs.
 #
-# Measures, in one run (median of $REPEAT runs each):
+# Measures, in one run (median of $REPEAT interleaved rounds):
 #   rcfg audit-ttl --redis unix://…           (SCAN + pipelined PTTL, grouped report)
 #   redis-cli --scan                          (key listing only)
 #   rcfg audit-ttl --redis … --memory         (adds MEMORY USAGE per key)
@@ -69,14 +69,20 @@ start_server
 load "$KEYS"
 URL="unix://$SOCK"
 
-read -r T_RCFG RSS_1M < <(measure "$RCFG" audit-ttl --no-progress --format json --redis "$URL")
-read -r T_SCAN _ < <(measure redis-cli -s "$SOCK" --scan)
-read -r T_RCFG_MEM _ < <(measure "$RCFG" audit-ttl --no-progress --format json --memory --redis "$URL")
-read -r T_MEMKEYS _ < <(measure redis-cli -s "$SOCK" --memkeys)
-read -r T_PY _ < <(measure python3 bench/redispy_audit.py "$SOCK")
+{
+  read -r T_RCFG RSS_1M
+  read -r T_SCAN _
+  read -r T_RCFG_MEM _
+  read -r T_MEMKEYS _
+  read -r T_PY _
+} < <(measure "$RCFG" audit-ttl --no-progress --format json --redis "$URL" \
+  :: redis-cli -s "$SOCK" --scan \
+  :: "$RCFG" audit-ttl --no-progress --format json --memory --redis "$URL" \
+  :: redis-cli -s "$SOCK" --memkeys \
+  :: python3 bench/redispy_audit.py "$SOCK")
 
 echo
-echo "== $KEYS keys (median of $REPEAT runs)"
+echo "== $KEYS keys (median of $REPEAT interleaved runs)"
 printf '%-44s %8ss\n' "rcfg audit-ttl --redis" "$T_RCFG"
 printf '%-44s %8ss\n' "redis-cli --scan (listing only)" "$T_SCAN"
 printf '%-44s %8ss\n' "rcfg audit-ttl --redis --memory" "$T_RCFG_MEM"
