@@ -779,6 +779,98 @@ mod tests {
         );
     }
 
+    fn opts() -> ScanOptions {
+        ScanOptions {
+            count: 1000,
+            sample: None,
+            memory: false,
+            types: false,
+            examples: 2,
+            max_namespaces: 4,
+        }
+    }
+
+    #[test]
+    fn keys_are_attributed_to_sites_by_prefix() {
+        use super::super::namespace::SiteClaim;
+        let sites = SiteMatcher::new(vec![
+            SiteClaim {
+                path: "/srv/shop1".into(),
+                cms: Cms::WordPress,
+                prefix: Some(b"shop1:".to_vec()),
+            },
+            SiteClaim {
+                path: "/srv/m2".into(),
+                cms: Cms::Magento2,
+                prefix: Some(b"a1b_".to_vec()),
+            },
+        ]);
+        let c = Classifier::default();
+        let mut out = TargetScan::default();
+        let mut ns = String::new();
+        let o = opts();
+        record(
+            b"shop1:wp:options:alloptions",
+            -1,
+            0,
+            None,
+            &o,
+            &c,
+            &sites,
+            &mut ns,
+            &mut out,
+        );
+        record(
+            b"shop1:wp:my_plugin:42",
+            5000,
+            0,
+            None,
+            &o,
+            &c,
+            &sites,
+            &mut ns,
+            &mut out,
+        );
+        record(
+            b"zc:k:a1b_CONFIG",
+            -1,
+            0,
+            None,
+            &o,
+            &c,
+            &sites,
+            &mut ns,
+            &mut out,
+        );
+        record(
+            b"stranger:x:1",
+            -1,
+            0,
+            None,
+            &o,
+            &c,
+            &sites,
+            &mut ns,
+            &mut out,
+        );
+        let site = |n: &str| out.namespaces[n].site.map(|i| sites.claims[i].path.clone());
+        assert_eq!(site("shop1:wp:options").as_deref(), Some("/srv/shop1"));
+        // A plugin group unknown to the layout rules still groups by blog and group.
+        assert_eq!(site("shop1:wp:my_plugin").as_deref(), Some("/srv/shop1"));
+        assert_eq!(
+            out.namespaces["shop1:wp:my_plugin"].layout,
+            Layout::WordPress
+        );
+        assert_eq!(site("zc:k:a1b_").as_deref(), Some("/srv/m2"));
+        assert_eq!(site("stranger:x"), None);
+        // Past max_namespaces, new namespaces share `(other)`.
+        record(b"late:y:1", -1, 0, None, &o, &c, &sites, &mut ns, &mut out);
+        record(b"later:z:1", -2, 0, None, &o, &c, &sites, &mut ns, &mut out);
+        assert_eq!(out.namespaces["(other)"].keys, 1);
+        assert_eq!(out.namespaces["(other)"].vanished, 1);
+        assert_eq!(out.keys_scanned, 6);
+    }
+
     #[test]
     fn pages_split_and_truncate() {
         let mut p = Page::default();
