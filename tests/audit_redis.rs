@@ -769,3 +769,20 @@ fn redis_section_sets_defaults_and_flags_override_it() {
             .contains("invalid [redis] section")
     );
 }
+
+#[test]
+fn a_server_that_never_answers_times_out_with_exit_2() {
+    // A loopback listener that accepts connections but never replies.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (code, r, _) = audit(&[
+        "--redis",
+        &format!("redis://127.0.0.1:{port}"),
+        "--read-timeout",
+        "300ms",
+    ]);
+    drop(listener);
+    assert_eq!(code, 2);
+    let msg = r["errors"][0]["message"].as_str().unwrap();
+    assert!(msg.contains("timed out after 300ms"), "{msg}");
+}
