@@ -2,13 +2,15 @@
 //!
 //! Flow: resolve flags and `[redis]`/`[policy]` ([`RedisArgs`], [`RedisConfig`]), connect
 //! ([`connect`]), read `INFO keyspace` for an instant estimate, find the targets (one db,
-//! every db with `--all-dbs`, every primary of a cluster), walk each with [`scan`], group keys
-//! with [`namespace`], attribute them to sites (`--sites`), then turn the result into a
-//! [`LiveReport`] and policy findings ([`policy`]). Problems reaching Redis become
-//! `report.errors` (exit 2); policy violations become findings (exit 1).
+//! every db with `--all-dbs`, every primary of a cluster), walk each with [`scan`] over a
+//! [`wire`], group keys with [`namespace`], attribute them to sites (`--sites`), then turn the
+//! result into a [`LiveReport`] and policy findings ([`policy`]); [`human`] prints the table.
+//! Problems reaching Redis become `report.errors` (exit 2); policy violations become findings
+//! (exit 1).
 //!
-//! Only SCAN, PTTL, TYPE, MEMORY USAGE, INFO, DBSIZE, SELECT, PING (unused so far) and
-//! CLUSTER SHARDS/NODES are ever sent, plus AUTH when a password is set.
+//! Only SCAN, PTTL, TYPE (`--types`), MEMORY USAGE (`--memory`), INFO, SELECT and CLUSTER
+//! SHARDS/NODES are ever sent, plus AUTH when a password is set. (The documented ACL also
+//! grants DBSIZE and PING; rcfg does not need them today.)
 
 pub mod connect;
 pub mod human;
