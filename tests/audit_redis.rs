@@ -474,6 +474,34 @@ fn three_node_cluster_is_audited_on_every_primary_once() {
     assert_eq!(ns(&r, "user:*")["without_expiry"], 100);
     assert_eq!(ns(&r, "cache:page")["keys"], 200);
     assert_eq!(ns(&r, "cache:page")["without_expiry"], 0);
+
+    // A read-only ACL user without `cluster|shards`: the primaries come from CLUSTER NODES.
+    for n in &cluster.nodes {
+        let out = n.cli(&[
+            "ACL",
+            "SETUSER",
+            "auditor",
+            "on",
+            ">pw-cluster",
+            "%R~*",
+            "-@all",
+            "+scan",
+            "+pttl",
+            "+info",
+            "+select",
+            "+cluster|nodes",
+        ]);
+        assert!(String::from_utf8_lossy(&out.stdout).contains("OK"));
+    }
+    let url = format!(
+        "redis://auditor:pw-cluster@127.0.0.1:{}",
+        cluster.nodes[0].port.unwrap()
+    );
+    let (code, r, _) = audit(&["--redis", &url]);
+    assert_eq!(r["errors"], serde_json::json!([]), "{r:#}");
+    assert_eq!(code, 1);
+    assert_eq!(r["targets"].as_array().unwrap().len(), 3);
+    assert_eq!(r["totals"]["keys_scanned"], 300);
 }
 
 #[test]
