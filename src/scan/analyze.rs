@@ -1,0 +1,536 @@
+//! One file, start to finish: find the calls the rules name, check receivers and context,
+//! resolve the arguments, judge them and turn outcomes into [`Finding`]s with location,
+//! trace and code line. A file that does not lex falls back to a text-level match whose
+//! findings say so.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use regex::Regex;
+
+use crate::model::Location;
+use crate::report::Finding;
+
+use super::js::JsFile;
+use super::php::{PhpFile, Resolver, TreeIndex};
+use super::rules::{Lang, Matcher, RuleSet, UNRESOLVED, Verdict};
+use super::verdict::{CallFacts, Outcome, R, Val, judge};
+
+/// What a file is judged with.
+pub struct Ctx<'a> {
+    pub rules: &'a RuleSet,
+    pub tree: &'a TreeIndex,
+    /// Major version of the Drupal site the file belongs to.
+    pub drupal_major: Option<u32>,
+}
+
+/// The outcome for one file.
+#[derive(Default)]
+pub struct FileResult {
+    pub findings: Vec<Finding>,
+    /// The file did not lex/balance: findings are text-level.
+    pub regex_level: bool,
+}
+
+/// Analyse one file's text.
+pub fn analyze(ctx: &Ctx, lang: Lang, display: &str, src: String) -> FileResult {
+    match lang {
+        Lang::Php => match PhpFile::parse(display.to_string(), src) {
+            Ok(f) => FileResult {
+                findings: analyze_php(ctx, Arc::new(f)),
+                regex_level: false,
+            },
+            Err((e, src)) => regex_level(ctx, lang, display, &src, &e.to_string()),
+        },
+        Lang::Js => match JsFile::parse(display.to_string(), src) {
+            Ok(f) => FileResult {
+                findings: analyze_js(ctx, &f),
+                regex_level: false,
+            },
+            Err((e, src)) => regex_level(ctx, lang, display, &src, &e.to_string()),
+        },
+    }
+}
+
+/// Per-file cache of `requires`/`client-context` regex results.
+struct Applies<'a> {
+    src: &'a str,
+    requires: HashMap<usize, bool>,
+}
+
+impl Applies<'_> {
+    fn check(&mut self, ctx: &Ctx, mi: usize, m: &Matcher, receiver: &str) -> bool {
+        if m.drupal_major.is_some() && m.drupal_major != ctx.drupal_major {
+            return false;
+        }
+        if let Some(req) = &m.requires {
+            let src = self.src;
+            if !*self.requires.entry(mi).or_insert_with(|| req.is_match(src)) {
+                return false;
+            }
+        }
+        m.receiver_ok(receiver, self.src)
+    }
+}
+
+fn analyze_php(ctx: &Ctx, f: Arc<PhpFile>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let resolver = Resolver {
+        tree: ctx.tree,
+        drupal_major: ctx.drupal_major,
+    };
+    let mut applies = Applies {
+        src: &f.src,
+        requires: HashMap::new(),
+    };
+    for site in super::php::call_sites(&f) {
+        let ms = ctx.rules.for_call(Lang::Php, site.method, &site.name);
+        if ms.is_empty() {
+            continue;
+        }
+        let receiver = if site.method {
+            f.receiver(site.tok)
+        } else {
+            ""
+        };
+        let mut parsed = None;
+        let mut unresolved_done = false;
+        for &mi in ms {
+            let m = &ctx.rules.matchers[mi];
+            if !applies.check(ctx, mi, m, receiver) {
+                continue;
+            }
+            if parsed.is_none() {
+                parsed = Some(crate::syntax::php::parse_args_at(&f.toks, site.tok + 1));
+            }
+            let Some(Ok((args, _))) = &parsed else {
+                continue;
+            };
+            if args.len() < m.min_args {
+                continue;
+            }
+            let sc = f.scope_at(site.tok);
+            let texts: Vec<String> = args
+                .iter()
+                .map(|a| f.src[a.start..a.end].to_string())
+                .collect();
+            let from = m.expiry_arg.unwrap_or(usize::MAX);
+            let resolved: Vec<R> = args
+                .iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    if i >= from {
+                        resolver.resolve(&f, sc, &a.expr, 0).at_line(a.line)
+                    } else {
+                        R::err("not read")
+                    }
+                })
+                .collect();
+            let expire_in_scope = (m.expire_in_scope_ok || m.verdict == Verdict::NeedsExpire)
+                && texts
+                    .first()
+                    .is_some_and(|k| super::php::expire_in_range(&f, f.scope_range(sc), k));
+            let call = if site.method {
+                format!("{receiver}->{}()", site.name)
+            } else {
+                format!("{}()", site.name)
+            };
+            let facts = CallFacts {
+                lang: Lang::Php,
+                call: &call,
+                args: &resolved,
+                texts: &texts,
+                drupal_major: ctx.drupal_major,
+                expire_in_scope,
+            };
+            let tok = &f.toks[site.tok];
+            for o in judge(m.verdict, m.expiry_arg, &facts) {
+                push_outcome(
+                    ctx,
+                    &mut out,
+                    m.rule,
+                    o,
+                    &f.display,
+                    &f.src,
+                    tok.start,
+                    tok.line,
+                    &mut unresolved_done,
+                );
+            }
+        }
+    }
+    out
+}
+
+fn analyze_js(ctx: &Ctx, f: &JsFile) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut applies = Applies {
+        src: &f.src,
+        requires: HashMap::new(),
+    };
+    for (tok_i, method, name) in super::js::call_sites(f) {
+        let ms = ctx.rules.for_call(Lang::Js, method, &name);
+        if ms.is_empty() {
+            continue;
+        }
+        let receiver = if method { f.receiver(tok_i) } else { "" };
+        let mut parsed = None;
+        let mut unresolved_done = false;
+        for &mi in ms {
+            let m = &ctx.rules.matchers[mi];
+            if !applies.check(ctx, mi, m, receiver) {
+                continue;
+            }
+            if parsed.is_none() {
+                parsed = Some(crate::syntax::js::parse_args_at(&f.toks, tok_i + 1));
+            }
+            let Some(Ok((args, _))) = &parsed else {
+                continue;
+            };
+            if args.len() < m.min_args {
+                continue;
+            }
+            let texts: Vec<String> = args
+                .iter()
+                .map(|a| f.src[a.start.min(f.src.len())..a.end.min(f.src.len())].to_string())
+                .collect();
+            let from = m.expiry_arg.unwrap_or(usize::MAX);
+            let resolved: Vec<R> = args
+                .iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    if i >= from {
+                        f.resolve(a, 0)
+                    } else {
+                        R::err("not read")
+                    }
+                })
+                .collect();
+            let expire_in_scope = (m.expire_in_scope_ok || m.verdict == Verdict::NeedsExpire)
+                && texts
+                    .first()
+                    .is_some_and(|k| super::js::expire_in_range(f, f.scope_range(tok_i), k));
+            let call = format!("{receiver}.{name}()");
+            let facts = CallFacts {
+                lang: Lang::Js,
+                call: &call,
+                args: &resolved,
+                texts: &texts,
+                drupal_major: ctx.drupal_major,
+                expire_in_scope,
+            };
+            let tok = &f.toks[tok_i];
+            for o in judge(m.verdict, m.expiry_arg, &facts) {
+                push_outcome(
+                    ctx,
+                    &mut out,
+                    m.rule,
+                    o,
+                    &f.display,
+                    &f.src,
+                    tok.start,
+                    tok.line,
+                    &mut unresolved_done,
+                );
+            }
+        }
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn push_outcome(
+    ctx: &Ctx,
+    out: &mut Vec<Finding>,
+    rule: usize,
+    o: Outcome,
+    display: &str,
+    src: &str,
+    offset: usize,
+    line: usize,
+    unresolved_done: &mut bool,
+) {
+    let col = column(src, offset);
+    match o {
+        Outcome::Finding {
+            why,
+            trace,
+            line: item_line,
+        } => {
+            let spec = &ctx.rules.rules[rule].spec;
+            let (line, col) = match item_line {
+                Some(l) if l != line => (l, first_col(src, l)),
+                _ => (line, col),
+            };
+            let mut f = Finding::new(&spec.id, spec.severity, why)
+                .hint(spec.hint.clone())
+                .at(Location::new(display, line).with_column(col));
+            f.trace = trace;
+            f.snippet = Some(snippet(src, line, col));
+            out.push(f);
+        }
+        Outcome::Unresolved { why, trace } => {
+            if *unresolved_done {
+                return;
+            }
+            *unresolved_done = true;
+            let spec = &ctx.rules.rules[rule].spec;
+            let un = ctx.rules.rule(UNRESOLVED).expect("built-in rule");
+            let mut f = Finding::new(
+                UNRESOLVED,
+                un.spec.severity,
+                format!("expiry not resolved (rule {}): {why}", spec.id),
+            )
+            .hint(un.spec.hint.clone())
+            .at(Location::new(display, line).with_column(col));
+            f.trace = trace;
+            f.snippet = Some(snippet(src, line, col));
+            out.push(f);
+        }
+    }
+}
+
+/// 1-based column (in characters) of byte `offset`.
+pub fn column(src: &str, offset: usize) -> usize {
+    let offset = offset.min(src.len());
+    let start = src[..offset].rfind('\n').map_or(0, |p| p + 1);
+    src[start..offset].chars().count() + 1
+}
+
+fn line_text(src: &str, line: usize) -> &str {
+    src.split('\n').nth(line.saturating_sub(1)).unwrap_or("")
+}
+
+fn first_col(src: &str, line: usize) -> usize {
+    let t = line_text(src, line);
+    t.chars().take_while(|c| c.is_whitespace()).count() + 1
+}
+
+const SNIPPET_MAX: usize = 200;
+
+/// The source line, trimmed; long (minified) lines are cut around the column.
+pub fn snippet(src: &str, line: usize, col: usize) -> String {
+    let text = line_text(src, line).trim_end_matches('\r');
+    let n = text.chars().count();
+    if n <= SNIPPET_MAX {
+        return text.trim().to_string();
+    }
+    let start = col.saturating_sub(SNIPPET_MAX / 4);
+    let s: String = text.chars().skip(start).take(SNIPPET_MAX).collect();
+    format!("…{}…", s.trim())
+}
+
+/// Text-level fallback for a file that does not lex: find the calls by regex, split their
+/// arguments by brackets and quotes, judge literal arguments and flag every finding.
+fn regex_level(ctx: &Ctx, lang: Lang, display: &str, src: &str, error: &str) -> FileResult {
+    let mut out = Vec::new();
+    let names: Vec<String> = ctx
+        .rules
+        .call_names(lang, false)
+        .into_iter()
+        .chain(ctx.rules.call_names(lang, true))
+        .map(|n| regex::escape(&n))
+        .collect();
+    if names.is_empty() {
+        return FileResult::default();
+    }
+    let re = Regex::new(&format!(
+        r"(?i)(->|\?->|\.)?\s*\b({})\s*\(",
+        names.join("|")
+    ))
+    .expect("valid");
+    let note = format!(
+        "regex-level: the file does not parse ({error}); this verdict comes from a text match"
+    );
+    let mut applies = Applies {
+        src,
+        requires: HashMap::new(),
+    };
+    for caps in re.captures_iter(src) {
+        let whole = caps.get(0).expect("match");
+        let method = caps.get(1).is_some();
+        let name = caps.get(2).expect("name").as_str();
+        let receiver = if method {
+            let before = &src[..caps.get(1).expect("arrow").start()];
+            let start = before
+                .rfind(|c: char| c.is_whitespace() || matches!(c, '=' | '(' | ',' | ';' | '{'))
+                .map_or(0, |p| p + 1);
+            &before[start..]
+        } else {
+            ""
+        };
+        let Some(texts) = split_args(&src[whole.end()..]) else {
+            continue;
+        };
+        let line = src[..whole.start()].matches('\n').count() + 1;
+        let name_off = caps.get(2).expect("name").start();
+        let mut unresolved_done = false;
+        for &mi in ctx.rules.for_call(lang, method, name) {
+            let m = &ctx.rules.matchers[mi];
+            if !applies.check(ctx, mi, m, receiver) || texts.len() < m.min_args {
+                continue;
+            }
+            let resolved: Vec<R> = texts.iter().map(|t| literal(t)).collect();
+            let call = if method {
+                format!("{receiver}->{name}()")
+            } else {
+                format!("{name}()")
+            };
+            let facts = CallFacts {
+                lang,
+                call: &call,
+                args: &resolved,
+                texts: &texts,
+                drupal_major: ctx.drupal_major,
+                expire_in_scope: false,
+            };
+            for o in judge(m.verdict, m.expiry_arg, &facts) {
+                let before = out.len();
+                push_outcome(
+                    ctx,
+                    &mut out,
+                    m.rule,
+                    o,
+                    display,
+                    src,
+                    name_off,
+                    line,
+                    &mut unresolved_done,
+                );
+                for f in &mut out[before..] {
+                    f.message = format!("[regex-level] {}", f.message);
+                    f.trace.push(note.clone());
+                }
+            }
+        }
+    }
+    FileResult {
+        findings: out,
+        regex_level: true,
+    }
+}
+
+fn literal(t: &str) -> R {
+    let t = t.trim();
+    if let Ok(n) = t.parse::<i64>() {
+        return R::ok(Val::Int(n));
+    }
+    match t.to_ascii_lowercase().as_str() {
+        "null" => return R::ok(Val::Null),
+        "false" => return R::ok(Val::Bool(false)),
+        "true" => return R::ok(Val::Bool(true)),
+        _ => {}
+    }
+    if t.len() >= 2
+        && ((t.starts_with('\'') && t.ends_with('\'')) || (t.starts_with('"') && t.ends_with('"')))
+    {
+        return R::ok(Val::Str(t[1..t.len() - 1].to_string()));
+    }
+    R::err("not resolved (regex-level)")
+}
+
+/// Split a call's arguments (text after its `(`) at top-level commas; None when the `)`
+/// is not found within 64 KiB.
+pub(crate) fn split_args(rest: &str) -> Option<Vec<String>> {
+    let mut args = Vec::new();
+    let mut cur = String::new();
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in rest.char_indices() {
+        if i > 65536 {
+            return None;
+        }
+        if let Some(q) = quote {
+            cur.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' | '`' => {
+                quote = Some(c);
+                cur.push(c);
+            }
+            '(' | '[' | '{' => {
+                depth += 1;
+                cur.push(c);
+            }
+            ')' | ']' | '}' if depth > 0 => {
+                depth -= 1;
+                cur.push(c);
+            }
+            ')' => {
+                if !cur.trim().is_empty() {
+                    args.push(cur.trim().to_string());
+                }
+                return Some(args);
+            }
+            ',' if depth == 0 => {
+                args.push(cur.trim().to_string());
+                cur.clear();
+            }
+            _ => cur.push(c),
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Analyse a snippet as a file of `lang` (PHP gets `<?php` when missing).
+    pub fn run(lang: Lang, src: &str, drupal_major: Option<u32>) -> Vec<Finding> {
+        let rules = RuleSet::builtin();
+        let tree = TreeIndex::default();
+        let ctx = Ctx {
+            rules: &rules,
+            tree: &tree,
+            drupal_major,
+        };
+        let src = if lang == Lang::Php && !src.starts_with("<?php") {
+            format!("<?php\n{src}\n")
+        } else {
+            src.to_string()
+        };
+        let res = analyze(&ctx, lang, "t", src);
+        assert!(!res.regex_level, "example does not parse");
+        res.findings
+    }
+
+    #[test]
+    fn every_rule_example_runs_through_the_real_matcher() {
+        let rules = RuleSet::builtin();
+        let mut checked = 0;
+        for r in &rules.rules {
+            let lang = r.spec.languages[0];
+            for ex in &r.spec.invalid {
+                let found = run(lang, ex, None);
+                let codes: Vec<&str> = found.iter().map(|f| f.code.as_str()).collect();
+                assert_eq!(
+                    codes,
+                    vec![r.spec.id.as_str()],
+                    "invalid example of {} must produce exactly that rule:\n{ex}\n{found:#?}",
+                    r.spec.id
+                );
+                checked += 1;
+            }
+            for ex in &r.spec.valid {
+                let found = run(lang, ex, None);
+                assert!(
+                    found.is_empty(),
+                    "valid example of {} must produce nothing:\n{ex}\n{found:#?}",
+                    r.spec.id
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 40, "{checked}");
+    }
+}

@@ -1,0 +1,344 @@
+//! The parallel walk and the prefilter. Every PHP/JS file under PATH is read once and
+//! searched with ONE combined byte regex (call names, `define(`, `rcfg-ignore:`); only files
+//! with a candidate call are analysed later. Contents are not kept: what leaves a worker is
+//! paths, `define()` sites and errors. VCS dirs, binary files, oversize files and
+//! `node_modules` packages that do not talk to Redis are skipped (and counted).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+
+use globset::GlobSet;
+use regex::bytes::Regex;
+
+use super::cmd::AuditError;
+use super::php::DefineSite;
+use super::rules::{Lang, RuleSet};
+
+pub const VCS_DIRS: &[&str] = &[".git", ".svn", ".hg", ".bzr", "_darcs", "CVS"];
+
+/// Redis clients whose dependents are scanned inside `node_modules`.
+pub const REDIS_CLIENTS: &[&str] = &["ioredis", "redis", "@redis/client", "bullmq", "iovalkey"];
+
+pub fn lang_of(path: &Path) -> Option<Lang> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    match ext.as_str() {
+        "php" | "inc" | "module" | "install" | "theme" | "profile" | "engine" | "phtml" => {
+            Some(Lang::Php)
+        }
+        "js" | "mjs" | "cjs" | "jsx" | "ts" | "mts" | "cts" | "tsx" => Some(Lang::Js),
+        _ => None,
+    }
+}
+
+/// The one prefilter regex over every rule's call names.
+pub fn prefilter(rules: &RuleSet) -> Regex {
+    let mut methods = rules.call_names(Lang::Php, true);
+    methods.extend(rules.call_names(Lang::Js, true));
+    methods.sort();
+    methods.dedup();
+    let mut funcs = rules.call_names(Lang::Php, false);
+    funcs.extend(rules.call_names(Lang::Js, false));
+    funcs.sort();
+    funcs.dedup();
+    let esc = |v: &[String]| {
+        v.iter()
+            .map(|s| regex::escape(s))
+            .collect::<Vec<_>>()
+            .join("|")
+    };
+    let mut alts = vec![format!(r"(?:->|\.)\s*(?:{})\s*\(", esc(&methods))];
+    if !funcs.is_empty() {
+        alts.push(format!(r"\b(?:{})\s*\(", esc(&funcs)));
+    }
+    alts.push(r"\bdefine\s*\(".into());
+    alts.push("rcfg-ignore:".into());
+    Regex::new(&format!("(?i-u){}", alts.join("|"))).expect("valid prefilter")
+}
+
+pub struct WalkOpts {
+    pub root: PathBuf,
+    pub exclude: GlobSet,
+    pub include_node_modules: bool,
+    pub max_filesize: u64,
+    pub threads: usize,
+    pub prefilter: Regex,
+}
+
+#[derive(Default)]
+pub struct WalkOut {
+    pub candidates: Vec<(PathBuf, Lang)>,
+    pub defines: Vec<(String, DefineSite)>,
+    pub php_files: Vec<(PathBuf, String)>,
+    pub suppress_files: Vec<PathBuf>,
+    pub errors: Vec<AuditError>,
+    pub files_scanned: u64,
+    pub files_too_large: u64,
+    pub files_binary: u64,
+    pub node_modules_skipped: u64,
+}
+
+enum Msg {
+    Candidate(PathBuf, Lang),
+    Php(PathBuf),
+    Define(String, DefineSite),
+    Suppress(PathBuf),
+    Error(AuditError),
+}
+
+#[derive(Default)]
+struct Counters {
+    scanned: AtomicU64,
+    too_large: AtomicU64,
+    binary: AtomicU64,
+    nm_skipped: AtomicU64,
+}
+
+/// True when a `node_modules` package directory should be scanned.
+pub fn package_talks_to_redis(dir: &Path, full_name: &str) -> bool {
+    if full_name.starts_with("@medusajs/") && full_name.contains("redis") {
+        return true;
+    }
+    let Ok(text) = std::fs::read_to_string(dir.join("package.json")) else {
+        return false;
+    };
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return false;
+    };
+    ["dependencies", "peerDependencies", "optionalDependencies"]
+        .iter()
+        .filter_map(|k| json.get(k).and_then(|d| d.as_object()))
+        .any(|deps| REDIS_CLIENTS.iter().any(|c| deps.contains_key(*c)))
+}
+
+fn io_error_target(err: &ignore::Error, root: &Path) -> (String, String) {
+    match err {
+        ignore::Error::WithPath { path, err } => {
+            let (_, msg) = io_error_target(err, root);
+            (path.display().to_string(), msg)
+        }
+        ignore::Error::WithDepth { err, .. } => io_error_target(err, root),
+        ignore::Error::Loop { ancestor, child } => (
+            child.display().to_string(),
+            format!("symlink loop: leads back to {}", ancestor.display()),
+        ),
+        ignore::Error::Io(e) => (root.display().to_string(), crate::cms::describe_io(e)),
+        other => (root.display().to_string(), other.to_string()),
+    }
+}
+
+pub fn walk(opts: WalkOpts) -> WalkOut {
+    let counters = Arc::new(Counters::default());
+    let (tx, rx) = mpsc::channel::<Msg>();
+    let root = opts.root.clone();
+    let exclude = Arc::new(opts.exclude);
+    let include_nm = opts.include_node_modules;
+
+    let mut builder = ignore::WalkBuilder::new(&root);
+    builder
+        .standard_filters(false)
+        .hidden(false)
+        .follow_links(true)
+        .threads(opts.threads);
+    {
+        let root = root.clone();
+        let exclude = exclude.clone();
+        let counters = counters.clone();
+        builder.filter_entry(move |e| {
+            if e.depth() == 0 {
+                return true;
+            }
+            let name = e.file_name().to_string_lossy();
+            let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+            if is_dir && VCS_DIRS.contains(&name.as_ref()) {
+                return false;
+            }
+            if let Ok(rel) = e.path().strip_prefix(&root)
+                && !exclude.is_empty()
+                && exclude.is_match(rel)
+            {
+                return false;
+            }
+            if is_dir && !include_nm {
+                let parent = e.path().parent();
+                let pname = parent
+                    .and_then(Path::file_name)
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let full = if pname == "node_modules" {
+                    if name.starts_with('@') || name == ".bin" {
+                        return name != ".bin";
+                    }
+                    Some(name.to_string())
+                } else if pname.starts_with('@')
+                    && parent
+                        .and_then(Path::parent)
+                        .and_then(Path::file_name)
+                        .is_some_and(|g| g == "node_modules")
+                {
+                    Some(format!("{pname}/{name}"))
+                } else {
+                    None
+                };
+                if let Some(full) = full
+                    && !package_talks_to_redis(e.path(), &full)
+                {
+                    counters.nm_skipped.fetch_add(1, Ordering::Relaxed);
+                    return false;
+                }
+            }
+            true
+        });
+    }
+    let walker = builder.build_parallel();
+    let prefilter = &opts.prefilter;
+    let max = opts.max_filesize;
+    std::thread::scope(|s| {
+        let collector = s.spawn(move || {
+            let mut out = WalkOut::default();
+            for msg in rx {
+                match msg {
+                    Msg::Candidate(p, l) => out.candidates.push((p, l)),
+                    Msg::Php(p) => {
+                        let d = p.display().to_string();
+                        out.php_files.push((p, d));
+                    }
+                    Msg::Define(n, d) => out.defines.push((n, d)),
+                    Msg::Suppress(p) => out.suppress_files.push(p),
+                    Msg::Error(e) => out.errors.push(e),
+                }
+            }
+            out
+        });
+        walker.run(|| {
+            let tx = tx.clone();
+            let counters = counters.clone();
+            let root = root.clone();
+            let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
+            Box::new(move |res| {
+                let entry = match res {
+                    Ok(e) => e,
+                    Err(err) => {
+                        let (target, message) = io_error_target(&err, &root);
+                        let _ = tx.send(Msg::Error(AuditError { target, message }));
+                        return ignore::WalkState::Continue;
+                    }
+                };
+                if !entry.file_type().is_some_and(|t| t.is_file()) {
+                    return ignore::WalkState::Continue;
+                }
+                let path = entry.path();
+                let Some(lang) = lang_of(path) else {
+                    return ignore::WalkState::Continue;
+                };
+                match read_file(path, max, &mut buf) {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        counters.too_large.fetch_add(1, Ordering::Relaxed);
+                        return ignore::WalkState::Continue;
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Msg::Error(AuditError {
+                            target: path.display().to_string(),
+                            message: crate::cms::describe_io(&e),
+                        }));
+                        return ignore::WalkState::Continue;
+                    }
+                }
+                counters.scanned.fetch_add(1, Ordering::Relaxed);
+                if lang == Lang::Php {
+                    let _ = tx.send(Msg::Php(path.to_path_buf()));
+                }
+                let head = &buf[..buf.len().min(8192)];
+                if memchr(0, head) {
+                    counters.binary.fetch_add(1, Ordering::Relaxed);
+                    return ignore::WalkState::Continue;
+                }
+                let (mut call, mut define, mut suppress) = (false, false, false);
+                for m in prefilter.find_iter(&buf) {
+                    let b = m.as_bytes();
+                    if b.len() >= 6 && b[..6].eq_ignore_ascii_case(b"define") {
+                        define = true;
+                    } else if b.starts_with(b"rcfg-ignore:") {
+                        suppress = true;
+                    } else {
+                        call = true;
+                    }
+                    if call && suppress && (define || lang == Lang::Js) {
+                        break;
+                    }
+                }
+                if call {
+                    let _ = tx.send(Msg::Candidate(path.to_path_buf(), lang));
+                }
+                if suppress {
+                    let _ = tx.send(Msg::Suppress(path.to_path_buf()));
+                }
+                if define && lang == Lang::Php {
+                    let text = String::from_utf8_lossy(&buf);
+                    for (name, site) in extract_defines(&text, &path.display().to_string()) {
+                        let _ = tx.send(Msg::Define(name, site));
+                    }
+                }
+                ignore::WalkState::Continue
+            })
+        });
+        drop(tx);
+        let mut out = collector.join().expect("collector thread");
+        out.files_scanned = counters.scanned.load(Ordering::Relaxed);
+        out.files_too_large = counters.too_large.load(Ordering::Relaxed);
+        out.files_binary = counters.binary.load(Ordering::Relaxed);
+        out.node_modules_skipped = counters.nm_skipped.load(Ordering::Relaxed);
+        out
+    })
+}
+
+fn memchr(needle: u8, hay: &[u8]) -> bool {
+    hay.contains(&needle)
+}
+
+/// Read a file into `buf`; Ok(false) when it is larger than `max` (0 = no limit).
+fn read_file(path: &Path, max: u64, buf: &mut Vec<u8>) -> std::io::Result<bool> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    let len = f.metadata()?.len();
+    if max > 0 && len > max {
+        return Ok(false);
+    }
+    buf.clear();
+    if buf.capacity() > 4 * 1024 * 1024 && len < 1024 * 1024 {
+        // Do not keep a huge buffer around after one big file.
+        *buf = Vec::with_capacity(64 * 1024);
+    }
+    let limit = if max > 0 { max + 1 } else { u64::MAX };
+    (&mut f).take(limit).read_to_end(buf)?;
+    Ok(max == 0 || buf.len() as u64 <= max)
+}
+
+/// `define('NAME', value)` sites in a PHP file's text (value kept as source text).
+pub fn extract_defines(text: &str, display: &str) -> Vec<(String, DefineSite)> {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(r#"(?i)\bdefine\s*\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]\s*,"#)
+            .expect("valid")
+    });
+    let mut out = Vec::new();
+    for caps in re.captures_iter(text) {
+        let whole = caps.get(0).expect("match");
+        let Some(args) = super::analyze::split_args(&text[whole.end()..]) else {
+            continue;
+        };
+        let Some(value) = args.first() else { continue };
+        let line = text[..whole.start()].matches('\n').count() + 1;
+        out.push((
+            caps[1].to_string(),
+            DefineSite {
+                value: value.clone(),
+                display: display.to_string(),
+                line,
+            },
+        ));
+    }
+    out
+}
