@@ -362,8 +362,8 @@ fn regex_level(ctx: &Ctx, lang: Lang, display: &str, src: &str, error: &str) -> 
         let Some(texts) = split_args(&src[whole.end()..]) else {
             continue;
         };
-        let line = src[..whole.start()].matches('\n').count() + 1;
         let name_off = caps.get(2).expect("name").start();
+        let line = src[..name_off].matches('\n').count() + 1;
         let mut unresolved_done = false;
         for &mi in ctx.rules.for_call(lang, method, name) {
             let m = &ctx.rules.matchers[mi];
@@ -532,5 +532,86 @@ mod tests {
             }
         }
         assert!(checked > 40, "{checked}");
+    }
+
+    fn codes(found: &[Finding]) -> Vec<(String, usize)> {
+        found
+            .iter()
+            .map(|f| (f.code.clone(), f.location.as_ref().unwrap().line))
+            .collect()
+    }
+
+    #[test]
+    fn drupal_7_constants_are_the_opposite_of_drupal_8() {
+        let src = "function stock_warm($data) {\n  cache_set('stock', $data);\n  cache_set('stock', $data, 'cache', CACHE_PERMANENT);\n  cache_set('stock', $data, 'cache', CACHE_TEMPORARY);\n  cache_set('stock', $data, 'cache', REQUEST_TIME + 3600);\n  cache_set('stock', $data, 'cache', 3600);\n  cache_set('stock', $data, 'cache', 0);\n}";
+        let found = run(Lang::Php, src, Some(7));
+        assert_eq!(
+            codes(&found),
+            vec![
+                ("drupal-cache-set-permanent".into(), 3),
+                ("drupal-cache-set-permanent".into(), 4),
+                ("drupal-cache-expire-relative".into(), 7),
+                ("drupal-cache-set-permanent".into(), 8),
+            ]
+        );
+        assert!(
+            found[1].trace[0].contains("0 (Drupal 7"),
+            "{:?}",
+            found[1].trace
+        );
+        // Outside a Drupal 7 tree cache_set() is not Drupal's.
+        assert!(run(Lang::Php, src, None).is_empty());
+        // Drupal 8: -1 is permanent, 0 is a 1970 timestamp.
+        let d8 = "namespace Drupal\\m;\n\\Drupal::cache()->set($c, $d, -1);\n\\Drupal::cache()->set($c, $d, 0);\n\\Drupal::cache()->set($c, $d, CACHE_TEMPORARY);";
+        assert_eq!(
+            codes(&run(Lang::Php, d8, None)),
+            vec![
+                ("drupal-cache-set-permanent".into(), 3),
+                ("drupal-cache-expire-relative".into(), 4),
+                ("expiry-unresolved".into(), 5),
+            ]
+        );
+    }
+
+    #[test]
+    fn magento_lifetime_null_zero_false_and_repositories() {
+        let src = "namespace A\\B; use Magento\\Framework\\App\\CacheInterface;\nclass C {\n  const NONE = null;\n  function f($d) {\n    $this->cache->save($d, 'a', [], self::NONE);\n    $this->cache->save($d, 'b', [], false);\n    $this->cache->save($d, 'c', ['t'], 0);\n    $this->orderRepository->save($d);\n    $this->cache->save($d);\n  }\n}";
+        let found = run(Lang::Php, src, None);
+        assert_eq!(
+            codes(&found),
+            vec![
+                ("magento-cache-save-no-lifetime".into(), 6),
+                ("magento-cache-save-no-lifetime".into(), 8),
+            ]
+        );
+        assert!(
+            found[0].message.contains("resolves to null"),
+            "{}",
+            found[0].message
+        );
+        assert!(found[1].message.contains("deleted at once without Lua"));
+        // Not a Magento file: Zend's own default (false) applies, nothing to say.
+        assert!(run(Lang::Php, "$this->cache->save($d, 'a');", None).is_empty());
+    }
+
+    #[test]
+    fn redis_clients_php_and_js() {
+        let php = "function f($redis, $k, $opts) {\n  $redis->set($k, 1, $opts);\n  $redis->set('a', 1, 'EX', 5);\n  $redis->set('b', 1, 'NX');\n  $redis->sAdd('members', 'x');\n  $redis->lPush('q', 'x');\n  $redis->pExpire('q', 500);\n}";
+        assert_eq!(
+            codes(&run(Lang::Php, php, None)),
+            vec![
+                ("expiry-unresolved".into(), 3),
+                ("php-redis-set-no-ttl".into(), 5),
+                ("php-redis-write-no-expire".into(), 6),
+            ]
+        );
+        let js = "import { createClient } from 'redis';\nconst client = createClient();\nconst TTL = 60 * 5;\nexport async function f(k: string): Promise<void> {\n  await client.set(k, 'v', { EX: TTL });\n  await client.set(k, 'v', { expiration: 'KEEPTTL' });\n  await client.set(k, 'v', { NX: true, GET: true });\n  await client.hSet(k, { a: 1 });\n}\nasync function g(client, k) {\n  await client.sAdd(k, 'm');\n  await client.expire(k, 60);\n}";
+        assert_eq!(
+            codes(&run(Lang::Js, js, None)),
+            vec![
+                ("js-redis-set-no-ttl".into(), 7),
+                ("js-redis-write-no-expire".into(), 8),
+            ]
+        );
     }
 }
