@@ -12,6 +12,7 @@ pub struct JsFile {
     pub src: String,
     pub toks: Vec<Token>,
     pub partner: Vec<usize>,
+    expires: std::sync::OnceLock<Vec<(usize, String)>>,
 }
 
 impl JsFile {
@@ -32,6 +33,7 @@ impl JsFile {
             src,
             toks,
             partner,
+            expires: std::sync::OnceLock::new(),
         })
     }
 
@@ -77,21 +79,21 @@ impl JsFile {
     }
 
     /// Token range of the innermost function body around token `i` (whole file if none).
+    /// Walks back over sibling blocks by their partners, so it costs the distance to the
+    /// enclosing block, not the file size.
     pub fn scope_range(&self, i: usize) -> (usize, usize) {
-        // Walk the enclosing `{` blocks outwards.
-        let mut depth_stack: Vec<usize> = Vec::new();
-        for (k, t) in self.toks.iter().enumerate().take(i) {
-            match t.kind {
-                Tok::Punct("{") => depth_stack.push(k),
-                Tok::Punct("}") => {
-                    depth_stack.pop();
+        let mut k = i;
+        while k > 0 {
+            k -= 1;
+            match self.toks[k].kind {
+                Tok::Punct("}" | ")" | "]") => {
+                    let p = self.partner[k];
+                    if p < k {
+                        k = p;
+                    }
                 }
+                Tok::Punct("{") if self.is_function_body(k) => return (k, self.partner[k]),
                 _ => {}
-            }
-        }
-        for &open in depth_stack.iter().rev() {
-            if self.is_function_body(open) {
-                return (open, self.partner[open]);
             }
         }
         (0, self.toks.len())
@@ -306,20 +308,25 @@ pub fn call_sites(f: &JsFile) -> Vec<(usize, bool, String)> {
 
 /// Whether an expire-family call on key text `key` appears in token range `range`.
 pub fn expire_in_range(f: &JsFile, range: (usize, usize), key: &str) -> bool {
-    let (lo, hi) = range;
-    for i in lo..hi.min(f.toks.len().saturating_sub(1)) {
-        let Tok::Ident(name) = &f.toks[i].kind else {
-            continue;
-        };
-        if !super::php::is_expire_name(name) || !f.is_punct(i + 1, "(") {
-            continue;
+    let calls = f.expires.get_or_init(|| {
+        let mut out = Vec::new();
+        for i in 0..f.toks.len().saturating_sub(1) {
+            let Tok::Ident(name) = &f.toks[i].kind else {
+                continue;
+            };
+            if !super::php::is_expire_name(name) || !f.is_punct(i + 1, "(") {
+                continue;
+            }
+            if let Ok((args, _)) = syn::parse_args_at(&f.toks, i + 1)
+                && let Some(a) = args.first()
+            {
+                out.push((i, super::php::norm_text(&f.src[a.start..a.end])));
+            }
         }
-        if let Ok((args, _)) = syn::parse_args_at(&f.toks, i + 1)
-            && let Some(a) = args.first()
-            && super::php::norm_text(&f.src[a.start..a.end]) == super::php::norm_text(key)
-        {
-            return true;
-        }
-    }
-    false
+        out
+    });
+    let key = super::php::norm_text(key);
+    calls
+        .iter()
+        .any(|(i, k)| range.0 <= *i && *i < range.1 && *k == key)
 }

@@ -57,6 +57,7 @@ pub struct PhpFile {
     pub classes: Vec<ClassDecl>,
     pub functions: Vec<FnDecl>,
     top: OnceLock<Vec<Stmt>>,
+    expires: OnceLock<Vec<(usize, String)>>,
 }
 
 /// Where an expression sits: its class and function (method), by index.
@@ -94,6 +95,7 @@ impl PhpFile {
             classes: Vec::new(),
             functions: Vec::new(),
             top: OnceLock::new(),
+            expires: OnceLock::new(),
         };
         f.index();
         Ok(f)
@@ -108,6 +110,7 @@ impl PhpFile {
             classes: Vec::new(),
             functions: Vec::new(),
             top: OnceLock::new(),
+            expires: OnceLock::new(),
         }
     }
 
@@ -1019,22 +1022,27 @@ pub fn call_sites(f: &PhpFile) -> Vec<Site> {
 
 /// Whether an expire-family call on key text `key` appears in token range `range`.
 pub fn expire_in_range(f: &PhpFile, range: (usize, usize), key: &str) -> bool {
-    let (lo, hi) = range;
-    for i in lo..hi.min(f.toks.len().saturating_sub(1)) {
-        let Tok::Ident(name) = &f.toks[i].kind else {
-            continue;
-        };
-        if !is_expire_name(name) || !f.is_punct(i + 1, "(") {
-            continue;
+    let calls = f.expires.get_or_init(|| {
+        let mut out = Vec::new();
+        for i in 0..f.toks.len().saturating_sub(1) {
+            let Tok::Ident(name) = &f.toks[i].kind else {
+                continue;
+            };
+            if !is_expire_name(name) || !f.is_punct(i + 1, "(") {
+                continue;
+            }
+            if let Ok((args, _)) = syn::parse_args_at(&f.toks, i + 1)
+                && let Some(a) = args.first()
+            {
+                out.push((i, norm_text(&f.src[a.start..a.end])));
+            }
         }
-        if let Ok((args, _)) = syn::parse_args_at(&f.toks, i + 1)
-            && let Some(a) = args.first()
-            && norm_text(&f.src[a.start..a.end]) == norm_text(key)
-        {
-            return true;
-        }
-    }
-    false
+        out
+    });
+    let key = norm_text(key);
+    calls
+        .iter()
+        .any(|(i, k)| range.0 <= *i && *i < range.1 && *k == key)
 }
 
 pub fn is_expire_name(name: &str) -> bool {
