@@ -227,6 +227,29 @@ impl RuleSet {
     }
 }
 
+impl RuleSet {
+    /// Every call name as the rules spell it, plus its lowercase form, for the
+    /// case-sensitive prefilter (`hSet`, `hset`, `wp_cache_set`).
+    pub fn spellings(&self, method: bool) -> Vec<String> {
+        let style = if method {
+            Style::Method
+        } else {
+            Style::Function
+        };
+        let mut out: Vec<String> = self
+            .rules
+            .iter()
+            .flat_map(|r| r.spec.matches.iter())
+            .filter(|m| m.style == style)
+            .flat_map(|m| m.calls.iter())
+            .flat_map(|c| [c.clone(), c.to_ascii_lowercase()])
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
 impl Matcher {
     /// Whether a call on `receiver` in a file whose text is `file_text` is this API.
     pub fn receiver_ok(&self, receiver: &str, file_text: &str) -> bool {

@@ -4,6 +4,7 @@
 //! paths, `define()` sites and errors. VCS dirs, binary files, oversize files and
 //! `node_modules` packages that do not talk to Redis are skipped (and counted).
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -32,29 +33,71 @@ pub fn lang_of(path: &Path) -> Option<Lang> {
     }
 }
 
-/// The one prefilter regex over every rule's call names.
-pub fn prefilter(rules: &RuleSet) -> Regex {
-    let mut methods = rules.call_names(Lang::Php, true);
-    methods.extend(rules.call_names(Lang::Js, true));
-    methods.sort();
-    methods.dedup();
-    let mut funcs = rules.call_names(Lang::Php, false);
-    funcs.extend(rules.call_names(Lang::Js, false));
-    funcs.sort();
-    funcs.dedup();
-    let esc = |v: &[String]| {
-        v.iter()
-            .map(|s| regex::escape(s))
-            .collect::<Vec<_>>()
-            .join("|")
-    };
-    let mut alts = vec![format!(r"(?:->|\.)\s*(?:{})\s*\(", esc(&methods))];
-    if !funcs.is_empty() {
-        alts.push(format!(r"\b(?:{})\s*\(", esc(&funcs)));
+/// The one prefilter regex over every rule's call names (as the rules spell them and in
+/// lowercase), `define(` and `rcfg-ignore:`. It is literal-led, so the regex engine's SIMD
+/// literal search does most of the work; a method name only makes a file a candidate when
+/// `->` or `.` precedes it.
+pub struct Prefilter {
+    pub re: Regex,
+    functions: HashSet<Vec<u8>>,
+}
+
+pub fn prefilter(rules: &RuleSet) -> Prefilter {
+    let mut names = rules.spellings(true);
+    let funcs = rules.spellings(false);
+    names.extend(funcs.iter().cloned());
+    names.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+    names.dedup();
+    let alts: Vec<String> = names.iter().map(|s| regex::escape(s)).collect();
+    let re = Regex::new(&format!(
+        r"(?-u)\b(?:{})\s*\(|\bdefine\s*\(|rcfg-ignore:",
+        alts.join("|")
+    ))
+    .expect("valid prefilter");
+    Prefilter {
+        re,
+        functions: funcs
+            .iter()
+            .map(|f| f.to_ascii_lowercase().into_bytes())
+            .collect(),
     }
-    alts.push(r"\bdefine\s*\(".into());
-    alts.push("rcfg-ignore:".into());
-    Regex::new(&format!("(?i-u){}", alts.join("|"))).expect("valid prefilter")
+}
+
+#[derive(Debug, PartialEq)]
+enum Hit {
+    Call,
+    Define,
+    Suppress,
+    Nothing,
+}
+
+impl Prefilter {
+    fn classify(&self, hay: &[u8], start: usize, m: &[u8]) -> Hit {
+        if m.starts_with(b"rcfg-ignore:") {
+            return Hit::Suppress;
+        }
+        let name_len = m
+            .iter()
+            .position(|c| c.is_ascii_whitespace() || *c == b'(')
+            .unwrap_or(m.len());
+        let name = &m[..name_len];
+        if name == b"define" {
+            return Hit::Define;
+        }
+        if self.functions.contains(&name.to_ascii_lowercase()) {
+            return Hit::Call;
+        }
+        // A method name: only after `->`/`?->` (PHP) or `.`/`?.` (JS).
+        let mut i = start;
+        while i > 0 && hay[i - 1].is_ascii_whitespace() {
+            i -= 1;
+        }
+        match i.checked_sub(1).map(|j| hay[j]) {
+            Some(b'.') => Hit::Call,
+            Some(b'>') if i >= 2 && hay[i - 2] == b'-' => Hit::Call,
+            _ => Hit::Nothing,
+        }
+    }
 }
 
 pub struct WalkOpts {
@@ -63,7 +106,7 @@ pub struct WalkOpts {
     pub include_node_modules: bool,
     pub max_filesize: u64,
     pub threads: usize,
-    pub prefilter: Regex,
+    pub prefilter: Prefilter,
 }
 
 #[derive(Default)]
@@ -85,6 +128,30 @@ enum Msg {
     Define(String, DefineSite),
     Suppress(PathBuf),
     Error(AuditError),
+}
+
+/// A worker's messages, sent to the collector in batches (one channel send per thousands of
+/// files rather than per file).
+struct Batch {
+    tx: mpsc::Sender<Vec<Msg>>,
+    buf: Vec<Msg>,
+}
+
+impl Batch {
+    fn send(&mut self, m: Msg) {
+        self.buf.push(m);
+        if self.buf.len() >= 4096 {
+            let _ = self.tx.send(std::mem::take(&mut self.buf));
+        }
+    }
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        if !self.buf.is_empty() {
+            let _ = self.tx.send(std::mem::take(&mut self.buf));
+        }
+    }
 }
 
 #[derive(Default)]
@@ -130,7 +197,7 @@ fn io_error_target(err: &ignore::Error, root: &Path) -> (String, String) {
 
 pub fn walk(opts: WalkOpts) -> WalkOut {
     let counters = Arc::new(Counters::default());
-    let (tx, rx) = mpsc::channel::<Msg>();
+    let (tx, rx) = mpsc::channel::<Vec<Msg>>();
     let root = opts.root.clone();
     let exclude = Arc::new(opts.exclude);
     let include_nm = opts.include_node_modules;
@@ -197,7 +264,7 @@ pub fn walk(opts: WalkOpts) -> WalkOut {
     std::thread::scope(|s| {
         let collector = s.spawn(move || {
             let mut out = WalkOut::default();
-            for msg in rx {
+            for msg in rx.into_iter().flatten() {
                 match msg {
                     Msg::Candidate(p, l) => out.candidates.push((p, l)),
                     Msg::Php(p) => {
@@ -212,7 +279,10 @@ pub fn walk(opts: WalkOpts) -> WalkOut {
             out
         });
         walker.run(|| {
-            let tx = tx.clone();
+            let mut tx = Batch {
+                tx: tx.clone(),
+                buf: Vec::new(),
+            };
             let counters = counters.clone();
             let root = root.clone();
             let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
@@ -221,7 +291,7 @@ pub fn walk(opts: WalkOpts) -> WalkOut {
                     Ok(e) => e,
                     Err(err) => {
                         let (target, message) = io_error_target(&err, &root);
-                        let _ = tx.send(Msg::Error(AuditError { target, message }));
+                        tx.send(Msg::Error(AuditError { target, message }));
                         return ignore::WalkState::Continue;
                     }
                 };
@@ -239,7 +309,7 @@ pub fn walk(opts: WalkOpts) -> WalkOut {
                         return ignore::WalkState::Continue;
                     }
                     Err(e) => {
-                        let _ = tx.send(Msg::Error(AuditError {
+                        tx.send(Msg::Error(AuditError {
                             target: path.display().to_string(),
                             message: crate::cms::describe_io(&e),
                         }));
@@ -248,7 +318,7 @@ pub fn walk(opts: WalkOpts) -> WalkOut {
                 }
                 counters.scanned.fetch_add(1, Ordering::Relaxed);
                 if lang == Lang::Php {
-                    let _ = tx.send(Msg::Php(path.to_path_buf()));
+                    tx.send(Msg::Php(path.to_path_buf()));
                 }
                 let head = &buf[..buf.len().min(8192)];
                 if memchr(0, head) {
@@ -256,29 +326,27 @@ pub fn walk(opts: WalkOpts) -> WalkOut {
                     return ignore::WalkState::Continue;
                 }
                 let (mut call, mut define, mut suppress) = (false, false, false);
-                for m in prefilter.find_iter(&buf) {
-                    let b = m.as_bytes();
-                    if b.len() >= 6 && b[..6].eq_ignore_ascii_case(b"define") {
-                        define = true;
-                    } else if b.starts_with(b"rcfg-ignore:") {
-                        suppress = true;
-                    } else {
-                        call = true;
+                for m in prefilter.re.find_iter(&buf) {
+                    match prefilter.classify(&buf, m.start(), m.as_bytes()) {
+                        Hit::Call => call = true,
+                        Hit::Define => define = true,
+                        Hit::Suppress => suppress = true,
+                        Hit::Nothing => {}
                     }
                     if call && suppress && (define || lang == Lang::Js) {
                         break;
                     }
                 }
                 if call {
-                    let _ = tx.send(Msg::Candidate(path.to_path_buf(), lang));
+                    tx.send(Msg::Candidate(path.to_path_buf(), lang));
                 }
                 if suppress {
-                    let _ = tx.send(Msg::Suppress(path.to_path_buf()));
+                    tx.send(Msg::Suppress(path.to_path_buf()));
                 }
                 if define && lang == Lang::Php {
                     let text = String::from_utf8_lossy(&buf);
                     for (name, site) in extract_defines(&text, &path.display().to_string()) {
-                        let _ = tx.send(Msg::Define(name, site));
+                        tx.send(Msg::Define(name, site));
                     }
                 }
                 ignore::WalkState::Continue
@@ -341,4 +409,41 @@ pub fn extract_defines(text: &str, display: &str) -> Vec<(String, DefineSite)> {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hits(src: &str) -> Vec<Hit> {
+        let p = prefilter(&RuleSet::builtin());
+        let b = src.as_bytes();
+        p.re.find_iter(b)
+            .map(|m| p.classify(b, m.start(), m.as_bytes()))
+            .collect()
+    }
+
+    #[test]
+    fn prefilter_wants_method_names_after_an_arrow_or_a_dot() {
+        assert_eq!(hits("$this->cache->save($d, 'id');"), vec![Hit::Call]);
+        assert_eq!(hits("redis\n  .hset(k, 'f', 1)"), vec![Hit::Call]);
+        assert_eq!(hits("$obj?->set($a, $b)"), vec![Hit::Call]);
+        assert_eq!(
+            hits("function set($a) {} save($x);"),
+            vec![Hit::Nothing, Hit::Nothing]
+        );
+        assert_eq!(hits("wp_cache_set( 'k', $v );"), vec![Hit::Call]);
+        assert_eq!(
+            hits("Wp_Cache_Set('k', 1); reset(); isset($x); $offset(1);"),
+            vec![]
+        );
+        assert_eq!(
+            hits("define( 'X', 1 ); // rcfg-ignore: a b"),
+            vec![Hit::Define, Hit::Suppress]
+        );
+        assert_eq!(
+            hits("$redis->hSet('h', 'f', 1); $r->HSET('h')"),
+            vec![Hit::Call]
+        );
+    }
 }
