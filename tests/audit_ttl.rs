@@ -53,6 +53,13 @@ fn hits(report: &Value) -> Vec<(String, String, u64)> {
         .collect()
 }
 
+fn f_msg(r: &Value, i: usize) -> String {
+    format!(
+        "{} {}",
+        r["findings"][i]["message"], r["findings"][i]["trace"]
+    )
+}
+
 fn h(code: &str, file: &str, line: u64) -> (String, String, u64) {
     (code.to_string(), file.to_string(), line)
 }
@@ -135,6 +142,10 @@ fn resolution_follows_constants_variables_and_functions_across_the_tree() {
             "<?php\nnamespace Shop\\Config;\n\nclass CacheTtl {\n    public const NONE = 0;\n    public const HOUR = 60 * 60;\n}\n",
         ),
         (
+            "src/helpers.php",
+            "<?php\nfunction shop_default_ttl() {\n    return defined( 'SHOP_TTL' ) ? SHOP_TTL : 0;\n}\nfunction shop_zero() {\n    return 0;\n}\n",
+        ),
+        (
             "src/Base.php",
             "<?php\nnamespace Shop;\nabstract class Base {\n    const TTL = 0;\n}\n",
         ),
@@ -161,6 +172,8 @@ class Cache extends Base {
         wp_cache_set( $k, $v, 'shop', (int) apply_filters( 'shop_ttl', 0 ) );
         wp_cache_set( $k, $v, 'shop', $this->options['ttl'] );
         wp_cache_set( $k, $v, 'shop', shop_ttl() );
+        wp_cache_set( $k, $v, 'shop', shop_default_ttl() );
+        wp_cache_set( $k, $v, 'shop', shop_zero() );
     }
     function lifetime() {
         return self::LONG - 3600;
@@ -184,7 +197,19 @@ function shop_ttl() {
             h("wp-cache-no-expire", "cache.php", 18),
             h("wp-cache-no-expire", "cache.php", 19),
             h("expiry-unresolved", "cache.php", 20),
+            h("expiry-unresolved", "cache.php", 22),
+            h("wp-cache-no-expire", "cache.php", 23),
         ]
+    );
+    assert!(
+        f_msg(&r, 7).contains("helpers.php:3") && f_msg(&r, 7).contains("depends on a condition"),
+        "a function in another file of the tree is followed: {}",
+        r["findings"][7]
+    );
+    assert!(
+        f_msg(&r, 8).contains("`shop_zero()` → returns `0` at "),
+        "{}",
+        f_msg(&r, 8)
     );
     let f = &r["findings"];
     let trace = |i: usize| f[i]["trace"].to_string();

@@ -22,6 +22,8 @@ pub struct Ctx<'a> {
     pub tree: &'a TreeIndex,
     /// Major version of the Drupal site the file belongs to.
     pub drupal_major: Option<u32>,
+    /// The CMS of the detected site the file belongs to.
+    pub site_cms: Option<crate::model::Cms>,
 }
 
 /// The outcome for one file.
@@ -63,7 +65,13 @@ impl Applies<'_> {
         if m.drupal_major.is_some() && m.drupal_major != ctx.drupal_major {
             return false;
         }
-        if let Some(req) = &m.requires {
+        let in_site = m
+            .site_cms
+            .as_deref()
+            .is_some_and(|c| ctx.site_cms.is_some_and(|s| s.as_str() == c));
+        if let Some(req) = &m.requires
+            && !in_site
+        {
             let src = self.src;
             if !*self.requires.entry(mi).or_insert_with(|| req.is_match(src)) {
                 return false;
@@ -493,6 +501,7 @@ mod tests {
             rules: &rules,
             tree: &tree,
             drupal_major,
+            site_cms: None,
         };
         let src = if lang == Lang::Php && !src.starts_with("<?php") {
             format!("<?php\n{src}\n")

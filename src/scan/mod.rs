@@ -203,7 +203,8 @@ pub fn scan(
 
     // Sites: config-level findings and the Drupal major version per subtree.
     let mut findings: Vec<Finding> = Vec::new();
-    let mut site_majors: Vec<(PathBuf, u32)> = Vec::new();
+    // (site root, CMS, Drupal major), longest root first.
+    let mut site_roots: Vec<(PathBuf, Cms, Option<u32>)> = Vec::new();
     if meta.is_dir() {
         let mut derrs = Vec::new();
         let sites = crate::cms::walk_root(path, &crate::cms::RootWalk { max_depth: 2 }, &mut derrs);
@@ -219,11 +220,12 @@ pub fn scan(
             if site.cms == Cms::Unknown {
                 continue;
             }
-            if site.cms == Cms::Drupal
-                && let Some(m) = drupal_major(site.version.as_deref())
-            {
-                site_majors.push((site.path.clone(), m));
-            }
+            let major = if site.cms == Cms::Drupal {
+                drupal_major(site.version.as_deref())
+            } else {
+                None
+            };
+            site_roots.push((site.path.clone(), site.cms, major));
             for lint in &site.lints {
                 if crate::lints::LINTS
                     .iter()
@@ -239,7 +241,7 @@ pub fn scan(
             });
         }
     }
-    site_majors.sort_by_key(|(p, _)| std::cmp::Reverse(p.as_os_str().len()));
+    site_roots.sort_by_key(|(p, _, _)| std::cmp::Reverse(p.as_os_str().len()));
 
     // Walk and prefilter.
     let mut excludes = sa.exclude.clone();
@@ -265,6 +267,7 @@ pub fn scan(
     let mut tree = php::TreeIndex {
         php_files: walked.php_files,
         max_filesize: sa.max_filesize,
+        root: path.to_path_buf(),
         ..Default::default()
     };
     for (name, site) in walked.defines {
@@ -303,14 +306,12 @@ pub fn scan(
                         };
                         let src = String::from_utf8_lossy(&bytes).into_owned();
                         drop(bytes);
-                        let major = site_majors
-                            .iter()
-                            .find(|(sp, _)| p.starts_with(sp))
-                            .map(|(_, m)| *m);
+                        let site = site_roots.iter().find(|(sp, _, _)| p.starts_with(sp));
                         let ctx = analyze::Ctx {
                             rules: &rules,
                             tree: &tree,
-                            drupal_major: major,
+                            drupal_major: site.and_then(|s| s.2),
+                            site_cms: site.map(|s| s.1),
                         };
                         let res = analyze::analyze(&ctx, *lang, &p.display().to_string(), src);
                         if res.regex_level {

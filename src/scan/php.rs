@@ -432,7 +432,10 @@ pub struct TreeIndex {
     /// Every PHP file seen: filesystem path and display path.
     pub php_files: Vec<(PathBuf, String)>,
     pub max_filesize: u64,
+    /// PATH: function lookups never look above it.
+    pub root: PathBuf,
     pub classes: Mutex<HashMap<String, Option<ClassRef>>>,
+    pub functions: Mutex<HashMap<(PathBuf, String), Option<ClassRef>>>,
 }
 
 fn norm_name(s: &str) -> String {
@@ -481,6 +484,60 @@ impl TreeIndex {
             }
         }
         if let Ok(mut m) = self.classes.lock() {
+            m.insert(key, found.clone());
+        }
+        found
+    }
+}
+
+impl TreeIndex {
+    /// Find function `name` declared near `from` (a file path): in the PHP files below the
+    /// directory three levels above `from` (never above PATH), i.e. in the same plugin or
+    /// module. The result is (file, index in [`PhpFile::functions`]).
+    pub fn find_function(&self, from: &std::path::Path, name: &str) -> Option<ClassRef> {
+        let mut dir = from.parent()?.to_path_buf();
+        for _ in 0..3 {
+            match dir.parent() {
+                Some(p) if p.starts_with(&self.root) && p != dir => dir = p.to_path_buf(),
+                _ => break,
+            }
+        }
+        let key = (dir.clone(), name.to_ascii_lowercase());
+        if let Some(hit) = self.functions.lock().ok()?.get(&key) {
+            return hit.clone();
+        }
+        let re = regex::bytes::Regex::new(&format!(
+            r"(?i)\bfunction\s+&?\s*{}\s*\(",
+            regex::escape(name)
+        ))
+        .ok()?;
+        let mut found = None;
+        for (path, display) in self
+            .php_files
+            .iter()
+            .filter(|(p, _)| p.starts_with(&dir))
+            .take(5000)
+        {
+            let Ok(bytes) = read_limited(path, self.max_filesize) else {
+                continue;
+            };
+            if !re.is_match(&bytes) {
+                continue;
+            }
+            let src = String::from_utf8_lossy(&bytes).into_owned();
+            let Ok(file) = PhpFile::parse(display.clone(), src) else {
+                continue;
+            };
+            if let Some(fi) = file
+                .functions
+                .iter()
+                .position(|f| f.name.eq_ignore_ascii_case(name))
+            {
+                found = Some((Arc::new(file), fi));
+                break;
+            }
+        }
+        if let Ok(mut m) = self.functions.lock() {
             m.insert(key, found.clone());
         }
         found
@@ -892,7 +949,15 @@ impl Resolver<'_> {
         {
             return self.returns(f, None, FnId::Func(fi), &format!("{name}()"), d);
         }
-        R::err(format!("function {name}() is not declared in this file"))
+        if let Some((ff, fi)) = self
+            .tree
+            .find_function(std::path::Path::new(&f.display), name)
+        {
+            return self.returns(&ff, None, FnId::Func(fi), &format!("{name}()"), d);
+        }
+        R::err(format!(
+            "function {name}() is not declared in this file or near it"
+        ))
     }
 
     fn method(&self, f: &Arc<PhpFile>, ci: usize, method: &str, shown: &str, d: u32) -> R {

@@ -89,6 +89,8 @@ pub struct MatchSpec {
     #[serde(default)]
     pub requires: Option<String>,
     #[serde(default)]
+    pub site_cms: Option<String>,
+    #[serde(default)]
     pub drupal_major: Option<u32>,
     pub verdict: Verdict,
     #[serde(default)]
@@ -108,6 +110,7 @@ pub struct Matcher {
     pub client_receiver: Option<Regex>,
     pub client_context: Option<Regex>,
     pub requires: Option<Regex>,
+    pub site_cms: Option<String>,
     pub drupal_major: Option<u32>,
     pub verdict: Verdict,
     pub expire_in_scope_ok: bool,
@@ -167,6 +170,7 @@ impl RuleSet {
                     client_receiver: regex(&m.client_receiver, "client-receiver", &spec.id)?,
                     client_context: regex(&m.client_context, "client-context", &spec.id)?,
                     requires: regex(&m.requires, "requires", &spec.id)?,
+                    site_cms: m.site_cms.clone(),
                     drupal_major: m.drupal_major,
                     verdict: m.verdict,
                     expire_in_scope_ok: m.expire_in_scope_ok,
