@@ -17,14 +17,14 @@ use crate::report::{AuditFormat, Finding, Severity};
 pub fn write(out: &mut impl Write, args: &AuditArgs, report: &AuditReport) -> Result<()> {
     let root = args.path.as_deref().unwrap_or(Path::new("."));
     match args.format {
-        AuditFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, report)?;
-            writeln!(out)?;
-        }
-        AuditFormat::Sarif => {
-            serde_json::to_writer_pretty(&mut *out, &sarif(report, root))?;
-            writeln!(out)?;
-        }
+        // Serialised first, so a closed pipe surfaces as a plain io::Error (which `main`
+        // treats as success) rather than inside a serde error.
+        AuditFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(report)?)?,
+        AuditFormat::Sarif => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&sarif(report, root))?
+        )?,
         AuditFormat::Github => github(out, report)?,
         AuditFormat::Human => human(out, report, Paint(stdout_wants_color(args.color)))?,
     }
