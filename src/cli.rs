@@ -16,7 +16,7 @@ pub enum Command {
     /// Recognise CMS sites, read their Redis settings, lint them and report collisions.
     Detect(crate::cms::cmd::DetectArgs),
     /// Render Redis config patches for a site (or a hosting root) and show or write them.
-    Apply(crate::patch::cmd::ApplyArgs),
+    Apply(Box<crate::patch::cmd::ApplyArgs>),
     /// Find cache writes without expiry in code and config, or keys without TTL in a live Redis.
     #[command(name = "audit-ttl")]
     AuditTtl(crate::scan::cmd::AuditArgs),

@@ -166,6 +166,18 @@ mod tests {
     }
 
     #[test]
+    fn readme_documents_every_lint_code() {
+        let readme = include_str!("../README.md");
+        for l in LINTS {
+            assert!(
+                readme.contains(&format!("| `{}`", l.code)),
+                "README.md lint table lacks {}",
+                l.code
+            );
+        }
+    }
+
+    #[test]
     fn lint_carries_catalogue_severity_and_hint() {
         let f = lint(
             "wp-redis-maxttl-zero",

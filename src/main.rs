@@ -27,7 +27,7 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let outcome = match cli.command {
         cli::Command::Detect(args) => cms::cmd::run(args),
-        cli::Command::Apply(args) => patch::cmd::run(args),
+        cli::Command::Apply(args) => patch::cmd::run(*args),
         cli::Command::AuditTtl(args) => scan::cmd::run(args),
     };
     match outcome {

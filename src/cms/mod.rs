@@ -32,9 +32,13 @@ impl DetectError {
         }
     }
 
-    /// From an error whose message already names the file (`fsutil` errors do).
+    /// From an error whose message may already start with the file name (`fsutil` errors
+    /// do): the name is kept once, in `path`.
     pub fn from_err(path: &Path, err: &anyhow::Error) -> DetectError {
-        DetectError::new(path, format!("{err:#}"))
+        let text = format!("{err:#}");
+        let prefix = format!("{}: ", path.display());
+        let message = text.strip_prefix(&prefix).unwrap_or(&text).to_string();
+        DetectError::new(path, message)
     }
 }
 

@@ -1,22 +1,692 @@
-//! `rcfg apply` flags and entry point.
+//! `rcfg apply`: flags, `rcfg.toml` `[apply]`, resolution into per-site [`Target`]s, and the
+//! two sinks (diff for `--dry-run`/`--check`, atomic write otherwise).
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::Args;
+use serde::Deserialize;
 
+use super::assign::{Assignment, assign, assign_first};
+use super::render::Templates;
+use super::write::{WriteOptions, write_plan};
+use super::{Endpoint, Plan, Secret, Target, planner_for, validate_path, validate_prefix};
+use crate::cms::{DetectError, RootWalk};
+use crate::config::FileConfig;
 use crate::exit::Exit;
+use crate::model::{Site, Transport};
+
+/// The common two-instance layout.
+pub const DEFAULT_CACHE_SOCKET: &str = "/var/run/redis/redis.sock";
+pub const DEFAULT_SESSION_SOCKET: &str = "/var/run/redis-persistent/redis.sock";
+pub const DEFAULT_TTL: u64 = 86_400;
+pub const DEFAULT_SESSION_TTL: u64 = 86_400;
+pub const DEFAULT_DATABASES: i64 = 16;
+pub const DEFAULT_PASSWORD_ENV: &str = "RCFG_REDIS_PASSWORD";
+pub const DEFAULT_SESSION_PASSWORD_ENV: &str = "RCFG_SESSION_REDIS_PASSWORD";
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
     /// Site directory (default: the current directory).
     pub path: Option<PathBuf>,
 
+    /// Plan every site below DIR at once, giving each its own database and prefix.
+    #[arg(long, value_name = "DIR", conflicts_with = "path")]
+    pub root: Option<PathBuf>,
+
+    /// With --root: how many levels below DIR a site root may be.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub depth: usize,
+
     /// Print the patches as unified diffs; write nothing.
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Write nothing; exit 1 when changes are pending, 0 when the site already matches.
+    #[arg(long)]
+    pub check: bool,
+
+    /// Cache instance as a URL: redis://host:port, rediss://host:port, unix:///path.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["socket", "host"])]
+    pub url: Option<String>,
+
+    /// Cache instance unix socket [default: /var/run/redis/redis.sock].
+    #[arg(long, value_name = "PATH", conflicts_with = "host")]
+    pub socket: Option<String>,
+
+    /// Cache instance host (TCP).
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
+
+    /// Cache instance port (TCP) [default: 6379].
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+
+    /// Cache database number (default: keep the site's own, else the lowest free one).
+    #[arg(long, value_name = "N")]
+    pub db: Option<i64>,
+
+    /// Magento full-page cache database number.
+    #[arg(long, value_name = "N")]
+    pub page_cache_db: Option<i64>,
+
+    /// Key prefix (default: the site's directory name, ending in ':').
+    #[arg(long, value_name = "PREFIX")]
+    pub prefix: Option<String>,
+
+    /// TTL in seconds for cached data [default: 86400].
+    #[arg(long, value_name = "SECONDS")]
+    pub ttl: Option<u64>,
+
+    /// Persistent instance for sessions as a URL.
+    #[arg(long, value_name = "URL", conflicts_with = "session_socket")]
+    pub session_url: Option<String>,
+
+    /// Persistent instance unix socket [default: /var/run/redis-persistent/redis.sock].
+    #[arg(long, value_name = "PATH")]
+    pub session_socket: Option<String>,
+
+    /// Session database number on the persistent instance.
+    #[arg(long, value_name = "N")]
+    pub session_db: Option<i64>,
+
+    /// Session lifetime in seconds [default: 86400]. Magento keeps it in store config, so
+    /// it goes into the printed `bin/magento config:set web/cookie/cookie_lifetime` command.
+    #[arg(long, value_name = "SECONDS")]
+    pub session_ttl: Option<u64>,
+
+    /// Environment variable holding the cache instance password [default: RCFG_REDIS_PASSWORD].
+    #[arg(long, value_name = "VAR")]
+    pub password_env: Option<String>,
+
+    /// File holding the cache instance password (first line).
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+
+    /// Environment variable holding the persistent instance password
+    /// [default: RCFG_SESSION_REDIS_PASSWORD].
+    #[arg(long, value_name = "VAR")]
+    pub session_password_env: Option<String>,
+
+    /// File holding the persistent instance password (first line).
+    #[arg(long, value_name = "FILE")]
+    pub session_password_file: Option<PathBuf>,
+
+    /// Databases the cache instance has (redis.conf `databases`) [default: 16].
+    #[arg(long, value_name = "N")]
+    pub databases: Option<i64>,
+
+    /// Do not keep `<file>.rcfg.bak` backups of changed files.
+    #[arg(long)]
+    pub no_backup: bool,
+
+    /// Config file (default: ./rcfg.toml when present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
-pub fn run(_args: ApplyArgs) -> Result<Exit> {
-    bail!("apply is not implemented yet")
+/// `[apply]` in rcfg.toml: a hosting profile. Flags override it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct ApplyConfig {
+    pub url: Option<String>,
+    pub socket: Option<String>,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub ttl: Option<u64>,
+    pub session_url: Option<String>,
+    pub session_socket: Option<String>,
+    pub session_ttl: Option<u64>,
+    pub password_env: Option<String>,
+    pub password_file: Option<PathBuf>,
+    pub session_password_env: Option<String>,
+    pub session_password_file: Option<PathBuf>,
+    pub databases: Option<i64>,
+    pub session_databases: Option<i64>,
+    pub backup: Option<bool>,
+}
+
+/// A parsed Redis URL.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedUrl {
+    pub transport: Transport,
+    pub db: Option<i64>,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+}
+
+/// Parse `redis://[user:pass@]host[:port][/db]`, `rediss://…`, `unix:///path[?db=N]`.
+pub fn parse_url(url: &str) -> Result<ParsedUrl> {
+    let shown = mask_url(url);
+    let (scheme, rest) = url
+        .split_once("://")
+        .with_context(|| format!("{shown}: not a Redis URL (redis://, rediss:// or unix://)"))?;
+    let (rest, query) = match rest.split_once('?') {
+        Some((r, q)) => (r, Some(q)),
+        None => (rest, None),
+    };
+    let mut db_from_query = None;
+    if let Some(q) = query {
+        for pair in q.split('&') {
+            if let Some(v) = pair
+                .strip_prefix("db=")
+                .or_else(|| pair.strip_prefix("database="))
+            {
+                db_from_query = Some(
+                    v.parse::<i64>()
+                        .with_context(|| format!("{shown}: bad db {v:?}"))?,
+                );
+            }
+        }
+    }
+    match scheme {
+        "unix" => {
+            let path = rest.to_string();
+            if !path.starts_with('/') {
+                bail!(
+                    "{shown}: a unix:// URL needs an absolute path (unix:///var/run/redis/redis.sock)"
+                );
+            }
+            Ok(ParsedUrl {
+                transport: Transport::Unix { path },
+                db: db_from_query,
+                username: None,
+                password: None,
+            })
+        }
+        "redis" | "rediss" => {
+            let (auth, hostpart) = match rest.rsplit_once('@') {
+                Some((a, h)) => (Some(a), h),
+                None => (None, rest),
+            };
+            let (hostport, path) = match hostpart.split_once('/') {
+                Some((h, p)) => (h, Some(p)),
+                None => (hostpart, None),
+            };
+            let (host, port) = match hostport.rsplit_once(':') {
+                Some((h, p)) if !h.ends_with(']') || hostport.starts_with('[') => (
+                    h.to_string(),
+                    p.parse::<u16>()
+                        .with_context(|| format!("{shown}: bad port {p:?}"))?,
+                ),
+                _ => (hostport.to_string(), 6379),
+            };
+            if host.is_empty() {
+                bail!("{shown}: no host");
+            }
+            let db = match path.filter(|p| !p.is_empty()) {
+                Some(p) => Some(
+                    p.parse::<i64>()
+                        .with_context(|| format!("{shown}: bad database {p:?}"))?,
+                ),
+                None => db_from_query,
+            };
+            let (username, password) = match auth {
+                None => (None, None),
+                Some(a) => match a.split_once(':') {
+                    Some((u, p)) => ((!u.is_empty()).then(|| u.to_string()), Some(Secret::new(p))),
+                    None => (None, Some(Secret::new(a))),
+                },
+            };
+            let transport = if scheme == "rediss" {
+                Transport::Tls { host, port }
+            } else {
+                Transport::Tcp { host, port }
+            };
+            Ok(ParsedUrl {
+                transport,
+                db,
+                username,
+                password,
+            })
+        }
+        other => {
+            bail!("{shown}: unsupported scheme {other}:// (use redis://, rediss:// or unix://)")
+        }
+    }
+}
+
+/// A URL with any password replaced by `********`.
+pub fn mask_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let auth = &url[s + 3..at];
+            match auth.split_once(':') {
+                Some((user, _)) => format!("{}{user}:********{}", &url[..s + 3], &url[at..]),
+                None => format!("{}********{}", &url[..s + 3], &url[at..]),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+fn read_password(env: &str, file: Option<&Path>) -> Result<Option<Secret>> {
+    if let Some(f) = file {
+        let text = std::fs::read_to_string(f)
+            .with_context(|| format!("{}: cannot read password file", f.display()))?;
+        let first = text.lines().next().unwrap_or("").trim_end_matches('\r');
+        if first.is_empty() {
+            bail!("{}: password file is empty", f.display());
+        }
+        return Ok(Some(Secret::new(first)));
+    }
+    Ok(std::env::var(env)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .map(Secret::new))
+}
+
+/// The resolved, validated inputs shared by every site of one run.
+#[derive(Debug)]
+struct Resolved {
+    cache: Endpoint,
+    cache_db: Option<i64>,
+    session: Endpoint,
+    session_db: Option<i64>,
+    ttl: u64,
+    session_ttl: u64,
+    databases: i64,
+    session_databases: i64,
+    backup: bool,
+}
+
+fn endpoint(
+    what: &str,
+    url: Option<&str>,
+    socket: Option<&str>,
+    host: Option<&str>,
+    port: Option<u16>,
+    default_socket: &str,
+    password: Option<Secret>,
+) -> Result<(Endpoint, Option<i64>)> {
+    let (transport, db, username, url_password) = if let Some(u) = url {
+        let p = parse_url(u)?;
+        (p.transport, p.db, p.username, p.password)
+    } else if let Some(h) = host {
+        (
+            Transport::Tcp {
+                host: h.to_string(),
+                port: port.unwrap_or(6379),
+            },
+            None,
+            None,
+            None,
+        )
+    } else {
+        (
+            Transport::Unix {
+                path: socket.unwrap_or(default_socket).to_string(),
+            },
+            None,
+            None,
+            None,
+        )
+    };
+    match &transport {
+        Transport::Unix { path } => {
+            validate_path(&format!("{what} socket"), path)?;
+            if !path.starts_with('/') {
+                bail!("{what} socket {path:?} must be an absolute path");
+            }
+        }
+        Transport::Tcp { host, .. } | Transport::Tls { host, .. } => {
+            validate_path(&format!("{what} host"), host)?
+        }
+    }
+    let password = password.or(url_password);
+    if let Some(p) = &password
+        && p.expose().chars().any(|c| c.is_control())
+    {
+        bail!("{what} password contains control characters");
+    }
+    Ok((
+        Endpoint {
+            transport,
+            password,
+            username,
+        },
+        db,
+    ))
+}
+
+fn resolve(args: &ApplyArgs, cfg: &ApplyConfig) -> Result<Resolved> {
+    let pw_env = args
+        .password_env
+        .as_deref()
+        .or(cfg.password_env.as_deref())
+        .unwrap_or(DEFAULT_PASSWORD_ENV);
+    let pw_file = args
+        .password_file
+        .as_deref()
+        .or(cfg.password_file.as_deref());
+    let spw_env = args
+        .session_password_env
+        .as_deref()
+        .or(cfg.session_password_env.as_deref())
+        .unwrap_or(DEFAULT_SESSION_PASSWORD_ENV);
+    let spw_file = args
+        .session_password_file
+        .as_deref()
+        .or(cfg.session_password_file.as_deref());
+    // Flags override the file as a group: a flag endpoint replaces the file's endpoint.
+    let flag_endpoint = args.url.is_some() || args.socket.is_some() || args.host.is_some();
+    let (url, socket, host, port) = if flag_endpoint {
+        (
+            args.url.as_deref(),
+            args.socket.as_deref(),
+            args.host.as_deref(),
+            args.port,
+        )
+    } else {
+        (
+            cfg.url.as_deref(),
+            cfg.socket.as_deref(),
+            cfg.host.as_deref(),
+            args.port.or(cfg.port),
+        )
+    };
+    let (cache, url_db) = endpoint(
+        "cache",
+        url,
+        socket,
+        host,
+        port,
+        DEFAULT_CACHE_SOCKET,
+        read_password(pw_env, pw_file)?,
+    )?;
+    let flag_session = args.session_url.is_some() || args.session_socket.is_some();
+    let (surl, ssock) = if flag_session {
+        (args.session_url.as_deref(), args.session_socket.as_deref())
+    } else {
+        (cfg.session_url.as_deref(), cfg.session_socket.as_deref())
+    };
+    let (session, surl_db) = endpoint(
+        "session",
+        surl,
+        ssock,
+        None,
+        None,
+        DEFAULT_SESSION_SOCKET,
+        read_password(spw_env, spw_file)?,
+    )?;
+    let ttl = args.ttl.or(cfg.ttl).unwrap_or(DEFAULT_TTL);
+    let session_ttl = args
+        .session_ttl
+        .or(cfg.session_ttl)
+        .unwrap_or(DEFAULT_SESSION_TTL);
+    if ttl == 0 {
+        bail!("--ttl must be a positive number of seconds: 0 means 'never expire' to most CMSs");
+    }
+    if session_ttl == 0 {
+        bail!("--session-ttl must be a positive number of seconds");
+    }
+    let databases = args
+        .databases
+        .or(cfg.databases)
+        .unwrap_or(DEFAULT_DATABASES);
+    let session_databases = cfg.session_databases.unwrap_or(databases);
+    for (flag, v) in [
+        ("--db", args.db.or(url_db)),
+        ("--page-cache-db", args.page_cache_db),
+        ("--session-db", args.session_db.or(surl_db)),
+    ] {
+        if let Some(v) = v
+            && !(0..databases.max(session_databases)).contains(&v)
+        {
+            bail!(
+                "{flag} {v} is out of range: the instance has databases 0-{}",
+                databases - 1
+            );
+        }
+    }
+    if let Some(p) = &args.prefix {
+        validate_prefix(p)?;
+    }
+    Ok(Resolved {
+        cache,
+        cache_db: args.db.or(url_db),
+        session,
+        session_db: args.session_db.or(surl_db),
+        ttl,
+        session_ttl,
+        databases,
+        session_databases,
+        backup: !args.no_backup && cfg.backup.unwrap_or(true),
+    })
+}
+
+fn target_for(r: &Resolved, a: &Assignment, args: &ApplyArgs, single: bool) -> Target {
+    Target {
+        cache: r.cache.clone(),
+        db: if single {
+            r.cache_db.unwrap_or(a.db)
+        } else {
+            a.db
+        },
+        page_cache_db: if single {
+            args.page_cache_db.unwrap_or(a.page_cache_db)
+        } else {
+            a.page_cache_db
+        },
+        prefix: if single {
+            args.prefix.clone().unwrap_or_else(|| a.prefix.clone())
+        } else {
+            a.prefix.clone()
+        },
+        ttl: r.ttl,
+        session: r.session.clone(),
+        session_db: if single {
+            r.session_db.unwrap_or(a.session_db)
+        } else {
+            a.session_db
+        },
+        session_ttl: r.session_ttl,
+    }
+}
+
+/// Sites in the same parent directory, so a single site's default database does not clash
+/// with its neighbours'.
+fn siblings(site: &Site) -> Vec<Site> {
+    let Some(parent) = std::fs::canonicalize(&site.path)
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+    else {
+        return Vec::new();
+    };
+    let me = std::fs::canonicalize(&site.path).ok();
+    let mut errors: Vec<DetectError> = Vec::new();
+    crate::cms::walk_root(&parent, &RootWalk { max_depth: 1 }, &mut errors)
+        .into_iter()
+        .filter(|s| {
+            std::fs::canonicalize(&s.path).ok() != me && s.cms != crate::model::Cms::Unknown
+        })
+        .collect()
+}
+
+pub fn run(args: ApplyArgs) -> Result<Exit> {
+    let file = FileConfig::load(args.config.as_deref())?;
+    let cfg: ApplyConfig = file.section("apply")?;
+    let resolved = resolve(&args, &cfg)?;
+    let templates = Templates::load()?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut exit = Exit::Clean;
+
+    // Which sites, with which assignments.
+    let mut errors: Vec<DetectError> = Vec::new();
+    let (sites, assignments, single) = if let Some(root) = &args.root {
+        let sites: Vec<Site> = crate::cms::walk_root(
+            root,
+            &RootWalk {
+                max_depth: args.depth,
+            },
+            &mut errors,
+        )
+        .into_iter()
+        .filter(|s| s.supported)
+        .collect();
+        if sites.is_empty() && errors.is_empty() {
+            bail!(
+                "{}: no supported site found below this directory",
+                root.display()
+            );
+        }
+        let a = assign(&sites, resolved.databases, resolved.session_databases)?;
+        (sites, a, false)
+    } else {
+        let path = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
+        let meta =
+            std::fs::metadata(&path).with_context(|| format!("{}: cannot read", path.display()))?;
+        if !meta.is_dir() {
+            bail!("{}: not a directory", path.display());
+        }
+        let site = crate::cms::detect_dir(&path, &mut errors);
+        if let Some(e) = errors.first() {
+            bail!("{}: {} — nothing written", e.path.display(), e.message);
+        }
+        planner_for(&site)?;
+        let mut group = vec![site];
+        group.extend(siblings(&group[0]));
+        let a = assign_first(&group, resolved.databases, resolved.session_databases)?;
+        group.truncate(1);
+        (group, vec![a], true)
+    };
+    for e in &errors {
+        eprintln!("rcfg: error: {}: {}", e.path.display(), e.message);
+        exit = Exit::Error;
+    }
+
+    // Plan every site; a failing site is reported and skipped, the others go on.
+    let mut plans: Vec<Plan> = Vec::new();
+    for (site, a) in sites.iter().zip(&assignments) {
+        let target = target_for(&resolved, a, &args, single);
+        let planned = planner_for(site).and_then(|p| p.plan(site, &target, &templates));
+        match planned {
+            Ok(mut plan) => {
+                if let Some(root) = &args.root {
+                    // Diff paths relative to the hosting root, so one `git apply` works there.
+                    let site_rel = site
+                        .path
+                        .strip_prefix(root)
+                        .unwrap_or(&site.path)
+                        .to_path_buf();
+                    for p in &mut plan.patches {
+                        p.rel = site_rel.join(&p.rel);
+                    }
+                }
+                plans.push(plan);
+            }
+            Err(e) => {
+                eprintln!("rcfg: error: {e:#}");
+                exit = Exit::Error;
+            }
+        }
+    }
+
+    if args.dry_run || args.check {
+        let mut pending = false;
+        for plan in &plans {
+            for note in &plan.notes {
+                if args.dry_run {
+                    for line in plan.mask(note).lines() {
+                        writeln!(out, "# {line}")?;
+                    }
+                }
+            }
+            if plan.is_noop() {
+                eprintln!("{}: already up to date", plan.root.display());
+                continue;
+            }
+            pending = true;
+            if args.dry_run {
+                super::diff::write_plan(&mut out, plan)?;
+            } else {
+                for p in plan.changed() {
+                    eprintln!("{}: would change", p.path.display());
+                }
+            }
+        }
+        out.flush()?;
+        if args.check && pending {
+            exit = exit.merge(Exit::Findings);
+        }
+        return Ok(exit);
+    }
+
+    for plan in &plans {
+        if plan.is_noop() {
+            writeln!(
+                out,
+                "{}: already up to date, nothing written",
+                plan.root.display()
+            )?;
+            continue;
+        }
+        match write_plan(
+            plan,
+            WriteOptions {
+                backup: resolved.backup,
+            },
+        ) {
+            Ok(w) => {
+                for f in &w.files {
+                    writeln!(out, "wrote {}", f.display())?;
+                }
+                for b in &w.backups {
+                    writeln!(out, "backup {}", b.display())?;
+                }
+                for note in &plan.notes {
+                    for line in plan.mask(note).lines() {
+                        writeln!(out, "# {line}")?;
+                    }
+                }
+            }
+            Err(e) => {
+                eprintln!("rcfg: error: {e:#}");
+                exit = Exit::Error;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(exit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_parse_like_redis_cli() {
+        let u = parse_url("redis://app:pw@10.0.0.5:6380/4").unwrap();
+        assert_eq!(
+            u.transport,
+            Transport::Tcp {
+                host: "10.0.0.5".into(),
+                port: 6380
+            }
+        );
+        assert_eq!(u.db, Some(4));
+        assert_eq!(u.username.as_deref(), Some("app"));
+        assert_eq!(u.password.unwrap().expose(), "pw");
+        let u = parse_url("unix:///var/run/redis/redis.sock?db=3").unwrap();
+        assert_eq!(
+            u.transport,
+            Transport::Unix {
+                path: "/var/run/redis/redis.sock".into()
+            }
+        );
+        assert_eq!(u.db, Some(3));
+        assert!(matches!(
+            parse_url("rediss://h").unwrap().transport,
+            Transport::Tls { port: 6379, .. }
+        ));
+        let err = parse_url("http://x").unwrap_err().to_string();
+        assert!(err.contains("unsupported scheme"), "{err}");
+        assert_eq!(
+            mask_url("redis://u:secret@h:1/0"),
+            "redis://u:********@h:1/0"
+        );
+        assert_eq!(mask_url("redis://secret@h"), "redis://********@h");
+    }
 }

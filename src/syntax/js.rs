@@ -850,7 +850,14 @@ impl Parser<'_> {
                         self.skip_group();
                     }
                 }
-                "return" | "throw" => self.skip_statement(),
+                "return" | "throw" | "break" | "continue" => self.skip_statement(),
+                "case" => {
+                    // `case expr:` inside a switch body: skip the label.
+                    self.i += 1;
+                    self.assign()?;
+                    self.eat(":");
+                }
+                "default" if matches!(self.peek_at(1), Some(Tok::Punct(":"))) => self.i += 2,
                 _ => self.expr_item(out, line)?,
             },
             _ => self.expr_item(out, line)?,
@@ -1693,6 +1700,16 @@ module.exports = defineConfig({
             panic!("{items:?}")
         };
         assert_eq!(value.get("n").unwrap().value.as_num(), Some(5.0));
+    }
+
+    #[test]
+    fn switch_blocks_in_v1_configs_parse() {
+        let src = "let ADMIN_CORS = 'x';\nswitch (process.env.NODE_ENV) {\n  case \"production\":\n    ENV_FILE_NAME = \".env.production\";\n    break;\n  default:\n    ENV_FILE_NAME = \".env\";\n    break;\n}\nmodule.exports = { projectConfig: { redis_url: REDIS_URL } };\n";
+        let items = parse_module(src).unwrap();
+        let Item::Assign { value, .. } = items.last().unwrap() else {
+            panic!("{items:?}")
+        };
+        assert!(value.get("projectConfig").is_some());
     }
 
     #[test]

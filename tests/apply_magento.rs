@@ -1,0 +1,379 @@
+//! `rcfg apply` on the Magento fixtures: the dry-run diff (snapshot) applies with `git apply`,
+//! a real apply leaves an env.php that passes `php -l` and evaluates, in full, to the array
+//! before plus exactly the intended changes; a second apply changes nothing; failures and
+//! bad inputs change nothing.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{copy_fixture, rcfg};
+use serde_json::{Value, json};
+
+const SOCKET: &str = "/var/run/redis/redis.sock";
+const SESSION_SOCKET: &str = "/var/run/redis-persistent/redis.sock";
+const DEAD: &[&str] = &[
+    "default_lifetime",
+    "min_lifetime",
+    "max_lifetime",
+    "id_prefix",
+];
+
+/// `rcfg apply <root> <args…>` with no password in the environment.
+fn apply(root: &Path, args: &[&str]) -> std::process::Output {
+    rcfg()
+        .arg("apply")
+        .arg(root)
+        .args(args)
+        .env_remove("RCFG_REDIS_PASSWORD")
+        .env_remove("RCFG_SESSION_REDIS_PASSWORD")
+        .output()
+        .unwrap()
+}
+
+fn text(out: &[u8]) -> String {
+    String::from_utf8_lossy(out).into_owned()
+}
+
+/// Every file below `dir` with its bytes.
+fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for e in walkdir::WalkDir::new(dir).into_iter().flatten() {
+        if e.file_type().is_file() {
+            out.insert(
+                e.path().strip_prefix(dir).unwrap().to_path_buf(),
+                std::fs::read(e.path()).unwrap(),
+            );
+        }
+    }
+    out
+}
+
+fn php_eval(path: &Path) -> Value {
+    let out = Command::new("php")
+        .args(["-r", "echo json_encode(include $argv[1]);"])
+        .arg(path)
+        .output()
+        .expect("php-cli is needed (scripts/test.sh installs it)");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn php_lint(path: &Path) {
+    let out = Command::new("php").arg("-l").arg(path).output().unwrap();
+    assert!(out.status.success(), "php -l: {}", text(&out.stdout));
+}
+
+/// `git apply --check` of `diff` from `root`.
+fn git_apply_check(root: &Path, diff: &str) {
+    let patch = root.parent().unwrap().join("rcfg.patch");
+    std::fs::write(&patch, diff).unwrap();
+    let out = Command::new("git")
+        .args(["apply", "--check", "-v"])
+        .arg(&patch)
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git apply --check: {}",
+        text(&out.stderr)
+    );
+}
+
+/// The intended change set, applied to the evaluated array (an independent model of the
+/// planner's rules, so the full-array comparison proves untouched keys survive).
+struct Want<'a> {
+    db: &'a str,
+    page_db: &'a str,
+    session_db: &'a str,
+    prefix: &'a str,
+    backend: &'a str,
+    page_backend: &'a str,
+}
+
+fn expected(before: &Value, w: &Want) -> Value {
+    let mut v = before.clone();
+    for (name, db, backend, compress) in [
+        ("default", w.db, w.backend, "1"),
+        ("page_cache", w.page_db, w.page_backend, "0"),
+    ] {
+        let fe = &mut v["cache"]["frontend"][name];
+        if fe.is_null() {
+            *fe = json!({});
+        }
+        fe["id_prefix"] = json!(w.prefix);
+        fe["backend"] = json!(backend);
+        let bo = &mut fe["backend_options"];
+        if bo.is_null() {
+            *bo = json!({});
+        }
+        for d in DEAD {
+            bo.as_object_mut().unwrap().remove(*d);
+        }
+        for (k, val) in [
+            ("server", json!(SOCKET)),
+            ("port", json!("0")),
+            ("database", json!(db)),
+            ("password", json!("")),
+            ("auto_expire_lifetime", json!(86400)),
+            ("auto_expire_pattern", json!("/^/")),
+        ] {
+            bo[k] = val;
+        }
+        if bo.get("compress_data").is_none() {
+            bo["compress_data"] = json!(compress);
+        }
+    }
+    v["session"]["save"] = json!("redis");
+    let r = &mut v["session"]["redis"];
+    if r.is_null() {
+        *r = json!({});
+    }
+    r["host"] = json!(SESSION_SOCKET);
+    r["port"] = json!("0");
+    r["password"] = json!("");
+    r["database"] = json!(w.session_db);
+    for (k, d) in [
+        ("timeout", "2.5"),
+        ("persistent_identifier", ""),
+        ("compression_threshold", "2048"),
+        ("compression_library", "gzip"),
+        ("log_level", "1"),
+        ("max_concurrency", "6"),
+        ("break_after_frontend", "5"),
+        ("break_after_adminhtml", "30"),
+        ("first_lifetime", "600"),
+        ("bot_first_lifetime", "60"),
+        ("bot_lifetime", "7200"),
+        ("disable_locking", "0"),
+        ("min_lifetime", "60"),
+        ("max_lifetime", "2592000"),
+    ] {
+        if r.get(k).is_none() {
+            r[k] = json!(d);
+        }
+    }
+    v
+}
+
+/// The whole proof for one fixture: snapshot, git apply, php -l, evaluated array, idempotence.
+fn prove(name: &str, want: Want) {
+    let (tmp, root) = copy_fixture(name);
+    let env = root.join("app/etc/env.php");
+    let before = php_eval(&env);
+
+    // --check reports pending changes.
+    assert_eq!(apply(&root, &["--check"]).status.code(), Some(1));
+
+    let dry = apply(&root, &["--dry-run"]);
+    assert_eq!(dry.status.code(), Some(0), "{}", text(&dry.stderr));
+    let out = text(&dry.stdout);
+    let shown = out
+        .replace(&root.display().to_string(), "<site>")
+        .replace(&tmp.path().display().to_string(), "<tmp>");
+    insta::assert_snapshot!(format!("dry_run_{}", name.replace('-', "_")), shown);
+    git_apply_check(&root, &out);
+
+    let before_tree = tree(&root);
+    let wrote = apply(&root, &[]);
+    assert_eq!(wrote.status.code(), Some(0), "{}", text(&wrote.stderr));
+    let wrote_out = text(&wrote.stdout);
+    assert!(wrote_out.contains("wrote "), "{wrote_out}");
+    assert!(root.join("app/etc/env.php.rcfg.bak").exists());
+    assert_eq!(
+        std::fs::read(root.join("app/etc/env.php.rcfg.bak")).unwrap(),
+        before_tree[Path::new("app/etc/env.php")]
+    );
+    php_lint(&env);
+    assert_eq!(php_eval(&env), expected(&before, &want));
+
+    // Idempotent: the second run says so and changes no byte.
+    let after_tree = tree(&root);
+    let again = apply(&root, &[]);
+    assert_eq!(again.status.code(), Some(0));
+    assert!(
+        text(&again.stdout).contains("already up to date"),
+        "{}",
+        text(&again.stdout)
+    );
+    assert_eq!(tree(&root), after_tree);
+    assert_eq!(apply(&root, &["--check"]).status.code(), Some(0));
+}
+
+#[test]
+fn magento2_git_var_export_env_php() {
+    prove(
+        "magento2-git",
+        Want {
+            db: "1",
+            page_db: "2",
+            session_db: "1",
+            prefix: "magento2_git_",
+            backend: "Magento\\Framework\\Cache\\Backend\\Redis",
+            page_backend: "Magento\\Framework\\Cache\\Backend\\Redis",
+        },
+    );
+}
+
+#[test]
+fn magento2_composer_redis_existing_setup_is_updated_in_place() {
+    prove(
+        "magento2-composer-redis",
+        Want {
+            db: "2",
+            page_db: "1",
+            session_db: "2",
+            prefix: "a3f_",
+            backend: "Magento\\Framework\\Cache\\Backend\\Redis",
+            page_backend: "Magento\\Framework\\Cache\\Backend\\Redis",
+        },
+    );
+}
+
+#[test]
+fn magento2_lints_dead_options_are_removed() {
+    prove(
+        "magento2-lints",
+        Want {
+            db: "2",
+            page_db: "1",
+            session_db: "1",
+            prefix: "magento2_lints_",
+            backend: "Magento\\Framework\\Cache\\Backend\\Redis",
+            page_backend: "\\Magento\\Framework\\Cache\\Backend\\Redis",
+        },
+    );
+}
+
+#[test]
+fn magento2_mageos_valkey_backend_is_kept() {
+    prove(
+        "magento2-mageos",
+        Want {
+            db: "3",
+            page_db: "1",
+            session_db: "1",
+            prefix: "9c1_",
+            backend: "valkey",
+            page_backend: "valkey",
+        },
+    );
+}
+
+#[test]
+fn passwords_are_masked_and_the_command_reads_them_from_the_environment() {
+    let (_tmp, root) = copy_fixture("magento2-composer-redis");
+    let out = rcfg()
+        .arg("apply")
+        .arg(&root)
+        .arg("--dry-run")
+        .env("RCFG_REDIS_PASSWORD", "cache-pw-9x")
+        .env("RCFG_SESSION_REDIS_PASSWORD", "sess-pw-7y")
+        .output()
+        .unwrap();
+    let all = text(&out.stdout) + &text(&out.stderr);
+    assert!(
+        !all.contains("cache-pw-9x") && !all.contains("sess-pw-7y"),
+        "{all}"
+    );
+    assert!(all.contains("'password' => '********',"), "{all}");
+    assert!(
+        all.contains("--cache-backend-redis-password=\"$RCFG_REDIS_PASSWORD\""),
+        "{all}"
+    );
+    assert!(
+        all.contains("--session-save-redis-password=\"$RCFG_SESSION_REDIS_PASSWORD\""),
+        "{all}"
+    );
+}
+
+#[test]
+fn a_read_only_env_php_is_refused_and_nothing_changes() {
+    let (_tmp, root) = copy_fixture("magento2-lints");
+    let env = root.join("app/etc/env.php");
+    std::fs::set_permissions(&env, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let before = tree(&root);
+    let out = apply(&root, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("env.php") && err.contains("read-only"),
+        "{err}"
+    );
+    assert_eq!(tree(&root), before);
+}
+
+/// A Magento tree (from the git fixture) with `env` as its env.php.
+fn with_env(env: &str) -> (tempfile::TempDir, PathBuf) {
+    let (tmp, root) = copy_fixture("magento2-git");
+    std::fs::write(root.join("app/etc/env.php"), env).unwrap();
+    (tmp, root)
+}
+
+fn refused(root: &Path, args: &[&str]) -> String {
+    let before = tree(root);
+    let out = apply(root, args);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    assert_eq!(tree(root), before, "a refused apply must not write");
+    text(&out.stderr)
+}
+
+#[test]
+fn env_php_with_an_include_is_refused() {
+    let (_tmp, root) = with_env(
+        "<?php\n$base = include __DIR__ . '/env.base.php';\nreturn array_merge($base, [\n    'MAGE_MODE' => 'production'\n]);\n",
+    );
+    let err = refused(&root, &[]);
+    // The detector reads env.php first and refuses it (the planner refuses the same input
+    // on its own; see its unit tests).
+    assert!(
+        err.contains("app/etc/env.php: line 2: env.php pulls in another file"),
+        "{err}"
+    );
+    assert!(err.contains("nothing written"), "{err}");
+}
+
+#[test]
+fn env_php_with_computed_redis_values_is_refused() {
+    let (_tmp, root) = with_env(
+        "<?php\nreturn [\n    'cache' => [\n        'frontend' => [\n            'default' => [\n                'backend' => 'Cm_Cache_Backend_Redis',\n                'backend_options' => [\n                    'server' => getenv('REDIS_HOST'),\n                    'database' => '0'\n                ]\n            ]\n        ]\n    ]\n];\n",
+    );
+    let err = refused(&root, &["--dry-run"]);
+    assert!(
+        err.contains("app/etc/env.php: line 8: 'cache/frontend/default/backend_options/server' is computed (getenv('REDIS_HOST'))"),
+        "{err}"
+    );
+}
+
+#[test]
+fn env_php_without_a_returned_array_is_refused() {
+    let (_tmp, root) =
+        with_env("<?php\n$config = ['MAGE_MODE' => 'production'];\nreturn $config;\n");
+    let err = refused(&root, &[]);
+    assert!(
+        err.contains("app/etc/env.php: line 3: env.php returns $config, not an array literal"),
+        "{err}"
+    );
+    assert!(err.contains("nothing written"), "{err}");
+}
+
+#[test]
+fn magento_1_is_refused() {
+    let (_tmp, root) = copy_fixture("magento1");
+    let err = refused(&root, &["--dry-run"]);
+    assert!(
+        err.contains("Magento 1") && err.contains("nothing written"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unsafe_prefix_is_refused() {
+    let (_tmp, root) = copy_fixture("magento2-git");
+    let err = refused(&root, &["--prefix", "x');system('id"]);
+    assert!(err.contains("would break the generated config"), "{err}");
+}

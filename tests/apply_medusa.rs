@@ -1,0 +1,350 @@
+//! `rcfg apply` on the MedusaJS fixtures: the dry-run diff (snapshot) applies with `git
+//! apply`; after a real apply `.js` configs pass `node --check`, every config is read back by
+//! `rcfg detect` (our own JS reader, so `.ts` is checked too) with the intended endpoints,
+//! databases, prefix and TTL, `.env` holds exactly the intended values and keeps every other
+//! line; a second apply changes nothing; failures and bad inputs change nothing.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{copy_fixture, json_of, rcfg};
+use serde_json::{Value, json};
+
+const PREFIX: &str = "shop1:";
+
+fn apply(root: &Path, args: &[&str]) -> std::process::Output {
+    rcfg()
+        .arg("apply")
+        .arg(root)
+        .args(args)
+        .env_remove("RCFG_REDIS_PASSWORD")
+        .env_remove("RCFG_SESSION_REDIS_PASSWORD")
+        .output()
+        .unwrap()
+}
+
+fn text(out: &[u8]) -> String {
+    String::from_utf8_lossy(out).into_owned()
+}
+
+fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for e in walkdir::WalkDir::new(dir).into_iter().flatten() {
+        if e.file_type().is_file() {
+            out.insert(
+                e.path().strip_prefix(dir).unwrap().to_path_buf(),
+                std::fs::read(e.path()).unwrap(),
+            );
+        }
+    }
+    out
+}
+
+/// `KEY=value` lines of a `.env` (last one wins), without quotes.
+fn dotenv(path: &Path) -> BTreeMap<String, String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().trim_matches('"').to_string()))
+        .collect()
+}
+
+fn git_apply_check(root: &Path, diff: &str) {
+    let patch = root.parent().unwrap().join("rcfg.patch");
+    std::fs::write(&patch, diff).unwrap();
+    let out = Command::new("git")
+        .args(["apply", "--check", "-v"])
+        .arg(&patch)
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git apply --check: {}",
+        text(&out.stderr)
+    );
+}
+
+fn detect(root: &Path) -> Value {
+    let out = rcfg()
+        .args(["detect", "--format", "json"])
+        .arg(root)
+        .output()
+        .unwrap();
+    let v = json_of(&out);
+    v["sites"][0].clone()
+}
+
+struct Want<'a> {
+    config: &'a str,
+    cache_env: &'a str,
+    cache_db: i64,
+    session_db: i64,
+    /// The cache module as detect names it.
+    module: &'a str,
+    caching_flag: bool,
+}
+
+fn prove(name: &str, w: Want) {
+    let (tmp, root) = copy_fixture(name);
+    let env_before = dotenv(&root.join(".env"));
+    assert_eq!(
+        apply(&root, &["--prefix", PREFIX, "--check"]).status.code(),
+        Some(1)
+    );
+
+    let dry = apply(&root, &["--prefix", PREFIX, "--dry-run"]);
+    assert_eq!(dry.status.code(), Some(0), "{}", text(&dry.stderr));
+    let out = text(&dry.stdout);
+    let shown = out
+        .replace(&root.display().to_string(), "<site>")
+        .replace(&tmp.path().display().to_string(), "<tmp>");
+    insta::assert_snapshot!(format!("dry_run_{}", name.replace('-', "_")), shown);
+    git_apply_check(&root, &out);
+
+    let wrote = apply(&root, &["--prefix", PREFIX]);
+    assert_eq!(wrote.status.code(), Some(0), "{}", text(&wrote.stderr));
+    assert!(root.join(format!("{}.rcfg.bak", w.config)).exists());
+    if w.config.ends_with(".js") {
+        let out = Command::new("node")
+            .arg("--check")
+            .arg(root.join(w.config))
+            .output()
+            .expect("node is needed (scripts/test.sh installs it)");
+        assert!(out.status.success(), "node --check: {}", text(&out.stderr));
+    }
+
+    // .env: exactly the managed values changed, every other variable kept.
+    let env_after = dotenv(&root.join(".env"));
+    let mut want_env = env_before.clone();
+    want_env.insert(
+        w.cache_env.into(),
+        format!("/var/run/redis/redis.sock?db={}", w.cache_db),
+    );
+    want_env.insert(
+        "REDIS_URL".into(),
+        format!("/var/run/redis-persistent/redis.sock?db={}", w.session_db),
+    );
+    if w.caching_flag {
+        want_env.insert("MEDUSA_FF_CACHING".into(), "true".into());
+    }
+    assert_eq!(env_after, want_env);
+
+    // The patched config, read back by rcfg's own JS reader through `detect`.
+    let site = detect(&root);
+    let cache = &site["redis"]["cache"];
+    assert_eq!(
+        cache["transport"]["value"],
+        json!({"kind": "unix", "path": "/var/run/redis/redis.sock"}),
+        "{site:#}"
+    );
+    assert_eq!(cache["database"]["value"], w.cache_db);
+    assert_eq!(cache["prefix"]["value"], PREFIX, "{site:#}");
+    let ttl = cache["ttl"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["key"] == "ttl")
+        .unwrap_or_else(|| panic!("no ttl in {cache:#}"));
+    assert_eq!(ttl["value"], 86400);
+    let module = cache["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["key"] == "module")
+        .unwrap();
+    assert_eq!(module["value"], w.module);
+    let sessions = &site["redis"]["sessions"];
+    assert_eq!(
+        sessions["transport"]["value"],
+        json!({"kind": "unix", "path": "/var/run/redis-persistent/redis.sock"})
+    );
+    assert_eq!(sessions["database"]["value"], w.session_db);
+    assert_eq!(sessions["prefix"]["value"], format!("{PREFIX}sess:"));
+    assert_eq!(site["lints"], json!([]), "no lint left after apply");
+
+    // Idempotent.
+    let after = tree(&root);
+    let again = apply(&root, &["--prefix", PREFIX]);
+    assert_eq!(again.status.code(), Some(0));
+    assert!(
+        text(&again.stdout).contains("already up to date"),
+        "{}",
+        text(&again.stdout)
+    );
+    assert_eq!(tree(&root), after);
+    assert_eq!(
+        apply(&root, &["--prefix", PREFIX, "--check"]).status.code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn medusa_v1_gets_cache_service_and_session_url() {
+    prove(
+        "medusa-v1",
+        Want {
+            config: "medusa-config.js",
+            cache_env: "CACHE_REDIS_URL",
+            cache_db: 1,
+            session_db: 1,
+            module: "@medusajs/cache-redis",
+            caching_flag: false,
+        },
+    );
+}
+
+#[test]
+fn medusa_v1_redis_is_updated_in_place() {
+    prove(
+        "medusa-v1-redis",
+        Want {
+            config: "medusa-config.js",
+            cache_env: "CACHE_REDIS_URL",
+            cache_db: 5,
+            session_db: 1,
+            module: "@medusajs/cache-redis",
+            caching_flag: false,
+        },
+    );
+}
+
+#[test]
+fn medusa_v2_gets_the_cache_redis_module() {
+    prove(
+        "medusa-v2",
+        Want {
+            config: "medusa-config.ts",
+            cache_env: "CACHE_REDIS_URL",
+            cache_db: 1,
+            session_db: 1,
+            module: "@medusajs/medusa/cache-redis",
+            caching_flag: false,
+        },
+    );
+}
+
+#[test]
+fn medusa_v2_redis_module_options_are_updated() {
+    prove(
+        "medusa-v2-redis",
+        Want {
+            config: "medusa-config.ts",
+            cache_env: "CACHE_REDIS_URL",
+            cache_db: 2,
+            session_db: 1,
+            module: "@medusajs/medusa/cache-redis",
+            caching_flag: false,
+        },
+    );
+}
+
+#[test]
+fn medusa_v2_caching_provider_is_updated() {
+    prove(
+        "medusa-v2-caching",
+        Want {
+            config: "medusa-config.ts",
+            cache_env: "CACHE_REDIS_URL",
+            cache_db: 4,
+            session_db: 1,
+            module: "@medusajs/medusa/caching",
+            caching_flag: true,
+        },
+    );
+}
+
+#[test]
+fn medusa_v2_lints_ttl_zero_and_percent_encoded_socket_are_fixed() {
+    prove(
+        "medusa-v2-lints",
+        Want {
+            config: "medusa-config.ts",
+            cache_env: "CACHE_REDIS_URL",
+            cache_db: 1,
+            session_db: 3,
+            module: "@medusajs/medusa/caching",
+            caching_flag: true,
+        },
+    );
+}
+
+#[test]
+fn a_read_only_env_stops_the_config_change_too() {
+    let (_tmp, root) = copy_fixture("medusa-v2");
+    std::fs::set_permissions(root.join(".env"), std::fs::Permissions::from_mode(0o444)).unwrap();
+    let before = tree(&root);
+    let out = apply(&root, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains(".env") && err.contains("read-only"), "{err}");
+    assert_eq!(
+        tree(&root),
+        before,
+        "neither medusa-config.ts nor .env changed"
+    );
+}
+
+#[test]
+fn passwords_live_in_env_only_and_are_masked() {
+    let (_tmp, root) = copy_fixture("medusa-v2");
+    let out = rcfg()
+        .arg("apply")
+        .arg(&root)
+        .env("RCFG_REDIS_PASSWORD", "c@che-pw-9x")
+        .env("RCFG_SESSION_REDIS_PASSWORD", "sess-pw-7y")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let shown = text(&out.stdout) + &text(&out.stderr);
+    assert!(
+        !shown.contains("sess-pw-7y") && !shown.contains("c%40che-pw-9x"),
+        "{shown}"
+    );
+    let config = std::fs::read_to_string(root.join("medusa-config.ts")).unwrap();
+    assert!(!config.contains("pw-"), "{config}");
+    let env = dotenv(&root.join(".env"));
+    assert_eq!(
+        env["CACHE_REDIS_URL"],
+        "/var/run/redis/redis.sock?db=1&password=c%40che-pw-9x"
+    );
+    assert_eq!(
+        env["REDIS_URL"],
+        "/var/run/redis-persistent/redis.sock?db=1&password=sess-pw-7y"
+    );
+}
+
+#[test]
+fn a_config_without_a_locatable_object_is_refused() {
+    let (_tmp, root) = copy_fixture("medusa-v2");
+    std::fs::write(
+        root.join("medusa-config.ts"),
+        "import { buildConfig } from './config/build'\n\nexport default buildConfig(process.env)\n",
+    )
+    .unwrap();
+    let before = tree(&root);
+    let out = apply(&root, &["--dry-run"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("medusa-config.ts") && err.contains("nothing written"),
+        "{err}"
+    );
+    assert_eq!(tree(&root), before);
+}
+
+#[test]
+fn an_unsafe_prefix_is_refused() {
+    let (_tmp, root) = copy_fixture("medusa-v1");
+    let before = tree(&root);
+    let out = apply(&root, &["--prefix", "a\"+require('child_process')+\""]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("would break the generated config"));
+    assert_eq!(tree(&root), before);
+}
