@@ -714,7 +714,6 @@ fn unreadable_directory_is_an_error_and_the_scan_goes_on() {
 }
 
 #[test]
-#[ignore = "needs the CMS detectors; the lead un-ignores after merge"]
 fn drupal_7_tree_uses_drupal_7_constants() {
     let t = tree(&[
         (
@@ -744,7 +743,6 @@ fn drupal_7_tree_uses_drupal_7_constants() {
 }
 
 #[test]
-#[ignore = "needs the CMS detectors; the lead un-ignores after merge"]
 fn site_config_lints_are_config_level_findings() {
     let t = tree(&[
         ("wp-settings.php", "<?php\n// WordPress settings\n"),
@@ -764,4 +762,52 @@ fn site_config_lints_are_config_level_findings() {
         hits(&r).contains(&h("wp-redis-maxttl-zero", "wp-config.php", 3)),
         "{r:#}"
     );
+    // Medusa and Drupal lints from the detect fixtures, and only TTL-related ones.
+    let (r, code) = audit(&common::fixture("medusa-v2-lints"), &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        hits(&r),
+        vec![h("medusa-caching-ttl-zero", "medusa-config.ts", 31)]
+    );
+    let (r, _) = audit(&common::fixture("drupal-docroot-lints"), &[]);
+    let codes: Vec<String> = hits(&r).into_iter().map(|(c, _, _)| c).collect();
+    assert!(
+        codes.contains(&"drupal-perm-ttl-days-string".to_string()),
+        "{codes:?}"
+    );
+    for c in &codes {
+        assert!(
+            c.starts_with("drupal-perm-ttl"),
+            "{c} is not a TTL-related lint"
+        );
+    }
+}
+
+#[test]
+fn magento_rule_covers_every_file_of_a_detected_magento_site() {
+    let (_tmp, site) = common::copy_fixture("magento2-composer-redis");
+    // No `Magento` in the file itself: the site makes it Magento code.
+    write(
+        &site,
+        "app/code/Acme/Stock/Model/StockCache.php",
+        b"<?php\nnamespace Acme\\Stock\\Model;\n\nclass StockCache\n{\n    public function put(string $id, string $data): void\n    {\n        $this->cache->save($data, $id, ['acme_stock']);\n    }\n}\n",
+    );
+    let (r, code) = audit(&site, &[]);
+    assert_eq!(code, 1);
+    let got = hits(&r);
+    assert!(
+        got.contains(&h("magento-cache-save-no-lifetime", "StockCache.php", 8)),
+        "{got:#?}"
+    );
+    assert!(
+        got.contains(&h("magento-no-lifetime-bound", "env.php", 28)),
+        "{got:#?}"
+    );
+    assert_eq!(r["stats"]["sites"][0]["cms"], "magento2");
+    // The same file outside a Magento tree is not Magento's API.
+    let t = tree(&[(
+        "StockCache.php",
+        "<?php\nclass StockCache {\n    function put($id, $data) { $this->cache->save($data, $id, []); }\n}\n",
+    )]);
+    assert_eq!(hits(&audit(t.path(), &[]).0), vec![]);
 }
