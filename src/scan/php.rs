@@ -430,7 +430,7 @@ pub struct DefineSite {
 pub struct TreeIndex {
     pub defines: HashMap<String, Vec<DefineSite>>,
     /// Every PHP file seen: filesystem path and display path.
-    pub php_files: Vec<(PathBuf, String)>,
+    pub php_files: Vec<PathBuf>,
     pub max_filesize: u64,
     /// PATH: function lookups never look above it.
     pub root: PathBuf,
@@ -462,7 +462,8 @@ impl TreeIndex {
         }
         let want = norm_name(short);
         let mut found = None;
-        for (path, display) in &self.php_files {
+        for path in &self.php_files {
+            let display = path.display().to_string();
             let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
             if norm_name(stem) != want {
                 continue;
@@ -471,7 +472,7 @@ impl TreeIndex {
                 continue;
             };
             let src = String::from_utf8_lossy(&bytes).into_owned();
-            let Ok(file) = PhpFile::parse(display.clone(), src) else {
+            let Ok(file) = PhpFile::parse(display, src) else {
                 continue;
             };
             if let Some(ci) = file
@@ -512,12 +513,13 @@ impl TreeIndex {
         ))
         .ok()?;
         let mut found = None;
-        for (path, display) in self
+        for path in self
             .php_files
             .iter()
-            .filter(|(p, _)| p.starts_with(&dir))
+            .filter(|p| p.starts_with(&dir))
             .take(5000)
         {
+            let display = path.display().to_string();
             let Ok(bytes) = read_limited(path, self.max_filesize) else {
                 continue;
             };
@@ -525,7 +527,7 @@ impl TreeIndex {
                 continue;
             }
             let src = String::from_utf8_lossy(&bytes).into_owned();
-            let Ok(file) = PhpFile::parse(display.clone(), src) else {
+            let Ok(file) = PhpFile::parse(display, src) else {
                 continue;
             };
             if let Some(fi) = file

@@ -113,7 +113,7 @@ pub struct WalkOpts {
 pub struct WalkOut {
     pub candidates: Vec<(PathBuf, Lang)>,
     pub defines: Vec<(String, DefineSite)>,
-    pub php_files: Vec<(PathBuf, String)>,
+    pub php_files: Vec<PathBuf>,
     pub suppress_files: Vec<PathBuf>,
     pub errors: Vec<AuditError>,
     pub files_scanned: u64,
@@ -267,10 +267,7 @@ pub fn walk(opts: WalkOpts) -> WalkOut {
             for msg in rx.into_iter().flatten() {
                 match msg {
                     Msg::Candidate(p, l) => out.candidates.push((p, l)),
-                    Msg::Php(p) => {
-                        let d = p.display().to_string();
-                        out.php_files.push((p, d));
-                    }
+                    Msg::Php(p) => out.php_files.push(p),
                     Msg::Define(n, d) => out.defines.push((n, d)),
                     Msg::Suppress(p) => out.suppress_files.push(p),
                     Msg::Error(e) => out.errors.push(e),
