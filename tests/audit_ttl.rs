@@ -811,3 +811,33 @@ fn magento_rule_covers_every_file_of_a_detected_magento_site() {
     )]);
     assert_eq!(hits(&audit(t.path(), &[]).0), vec![]);
 }
+
+#[test]
+fn config_level_findings_can_be_suppressed_and_disabled() {
+    let (_tmp, site) = common::copy_fixture("wordpress-lints");
+    let config = site.join("wp-config.php");
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "define( 'WP_REDIS_MAXTTL', 0 );",
+        "define( 'WP_REDIS_MAXTTL', 0 ); // rcfg-ignore: wp-redis-maxttl-zero staging only",
+    );
+    std::fs::write(&config, text).unwrap();
+    let (r, code) = audit(&site, &[]);
+    assert_eq!(
+        hits(&r),
+        vec![h(
+            "wp-redis-default-expire-wrong-plugin",
+            "wp-config.php",
+            42
+        )]
+    );
+    assert_eq!(code, 1);
+    assert_eq!(r["stats"]["suppressed"], 1);
+    let cfg = site.join("rcfg.toml");
+    std::fs::write(
+        &cfg,
+        "[audit]\ndisable = [\"wp-redis-default-expire-wrong-plugin\"]\n",
+    )
+    .unwrap();
+    let (r, code) = audit(&site, &["--config", cfg.to_str().unwrap()]);
+    assert_eq!((hits(&r), code), (vec![], 0));
+}

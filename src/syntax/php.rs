@@ -2091,4 +2091,42 @@ mod tests {
         assert_eq!(d.len(), 2);
         assert!(d.iter().all(|(_, _, s)| s.conditional));
     }
+
+    #[test]
+    fn call_arguments_anywhere_and_function_bodies() {
+        let src = "<?php\nclass A { function f() { wp_cache_set( $k, $v, expire: self::TTL ); return 1 + 2; } }";
+        let toks: Vec<Token> = lex(src)
+            .unwrap()
+            .into_iter()
+            .filter(|t| !matches!(t.kind, Tok::Comment(_)))
+            .collect();
+        let open = toks
+            .iter()
+            .position(|t| t.kind == Tok::Ident("wp_cache_set".into()))
+            .unwrap()
+            + 1;
+        let (args, next) = parse_args_at(&toks, open).unwrap();
+        assert_eq!(args.len(), 3);
+        assert_eq!(&src[args[0].start..args[0].end], "$k");
+        assert_eq!(args[2].name.as_deref(), Some("expire"));
+        assert_eq!(
+            args[2].expr,
+            Expr::ClassConst {
+                class: "self".into(),
+                name: "TTL".into()
+            }
+        );
+        assert_eq!(toks[next].kind, Tok::Punct(";"));
+        let body_open = toks
+            .iter()
+            .rposition(|t| t.kind == Tok::Punct("{"))
+            .unwrap();
+        let stmts = parse_tokens(&toks[body_open + 1..toks.len() - 2]).unwrap();
+        assert_eq!(stmts.len(), 2);
+        assert!(
+            matches!(&stmts[1].kind, StmtKind::Return { value, .. } if value.as_int() == Some(3))
+        );
+        let (e, _) = parse_expr_at(&toks, next - 8).unwrap();
+        assert_eq!(e.describe(), "$v");
+    }
 }
