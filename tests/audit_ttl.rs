@@ -264,7 +264,7 @@ fn each_cms_rule_fires_on_its_api_and_not_on_look_alikes() {
         ),
         (
             "src/cache.ts",
-            "import Redis from 'ioredis';\nconst redis = new Redis();\nexport async function put(key: string, v: string) {\n  await redis.set(key, v);\n  await redis.set(key, v, 'EX', 60);\n  const headers = new Headers();\n  headers.set('x', 'y');\n}\n",
+            "import Redis from 'ioredis';\nconst redis = new Redis();\nexport async function put(key: string, v: string) {\n  await redis.set(key, v);\n  await redis.set(key, v, 'EX', 60);\n  const headers = new Headers();\n  headers.set('x', 'y');\n}\nexport async function tally(key: string): Promise<void> {\n  await redis.zadd(`rank:${key}`, 1, 'a');\n  await redis.hset(key, 'n', 1);\n  await redis.expire(key, 600);\n}\n",
         ),
         (
             "src/medusa/sync.js",
@@ -287,6 +287,7 @@ fn each_cms_rule_fires_on_its_api_and_not_on_look_alikes() {
         h("php-redis-write-no-expire", "Counter.php", 4),
         h("php-redis-set-no-ttl", "Counter.php", 7),
         h("js-redis-set-no-ttl", "cache.ts", 4),
+        h("js-redis-write-no-expire", "cache.ts", 10),
         h("medusa-cache-set-ttl-zero", "sync.js", 4),
     ];
     want.sort();
