@@ -118,20 +118,18 @@ fn analyze_php(ctx: &Ctx, f: Arc<PhpFile>) -> Vec<Finding> {
                 continue;
             }
             let sc = f.scope_at(site.tok);
-            let texts: Vec<String> = args
-                .iter()
-                .map(|a| f.src[a.start..a.end].to_string())
-                .collect();
             let from = m.expiry_arg.unwrap_or(usize::MAX);
-            let resolved: Vec<R> = args
+            let placed = place_named(args, m.expiry_arg);
+            let texts: Vec<String> = placed
+                .iter()
+                .map(|a| a.map_or_else(String::new, |a| f.src[a.start..a.end].to_string()))
+                .collect();
+            let resolved: Vec<R> = placed
                 .iter()
                 .enumerate()
-                .map(|(i, a)| {
-                    if i >= from {
-                        resolver.resolve(&f, sc, &a.expr, 0).at_line(a.line)
-                    } else {
-                        R::err("not read")
-                    }
+                .map(|(i, a)| match a {
+                    Some(a) if i >= from => resolver.resolve(&f, sc, &a.expr, 0).at_line(a.line),
+                    _ => R::err("not read"),
                 })
                 .collect();
             let expire_in_scope = (m.expire_in_scope_ok || m.verdict == Verdict::NeedsExpire)
@@ -242,6 +240,40 @@ fn analyze_js(ctx: &Ctx, f: &JsFile) -> Vec<Finding> {
                 );
             }
         }
+    }
+    out
+}
+
+/// PHP named arguments (`expire: 60`, `lifeTime: 3600`) for the expiry parameter are put
+/// at the expiry position; other named arguments are dropped (they are not read).
+fn place_named(
+    args: &[crate::syntax::php::Arg],
+    expiry_arg: Option<usize>,
+) -> Vec<Option<&crate::syntax::php::Arg>> {
+    const EXPIRY_NAMES: &[&str] = &[
+        "expire",
+        "expiration",
+        "lifetime",
+        "ttl",
+        "timeout",
+        "options",
+    ];
+    let mut out: Vec<Option<&crate::syntax::php::Arg>> = args
+        .iter()
+        .take_while(|a| a.name.is_none())
+        .map(Some)
+        .collect();
+    if let Some(i) = expiry_arg
+        && let Some(named) = args.iter().find(|a| {
+            a.name
+                .as_deref()
+                .is_some_and(|n| EXPIRY_NAMES.iter().any(|e| e.eq_ignore_ascii_case(n)))
+        })
+    {
+        if out.len() <= i {
+            out.resize(i + 1, None);
+        }
+        out[i] = Some(named);
     }
     out
 }
