@@ -836,9 +836,10 @@ fn config_level_findings_can_be_suppressed_and_disabled() {
     let cfg = site.join("rcfg.toml");
     std::fs::write(
         &cfg,
-        "[audit]\ndisable = [\"wp-redis-default-expire-wrong-plugin\"]\n",
+        "[audit]\ndisable = [\"wp-redis-default-expire-wrong-plugin\", \"wp-redis-maxttl-zero\"]\n",
     )
     .unwrap();
+    // Both off: nothing left, and the suppression of a disabled rule is not "unused".
     let (r, code) = audit(&site, &["--config", cfg.to_str().unwrap()]);
     assert_eq!((hits(&r), code), (vec![], 0));
 }

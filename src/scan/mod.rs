@@ -358,6 +358,12 @@ pub fn scan(
             continue;
         }
         stats.suppressed += suppress::apply(&mut findings, &file, &mut supps);
+        // A suppression for rules that are turned off is not stale.
+        for s in &mut supps {
+            if s.rules.iter().all(|r| cfg.disable.contains(r)) {
+                s.used = true;
+            }
+        }
         unused.extend(suppress::unused(&file, &supps, &text));
     }
     if !cfg.disable.iter().any(|d| d == rules::UNUSED_SUPPRESSION) {
