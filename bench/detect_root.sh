@@ -45,7 +45,7 @@ echo "sites: $SITES; files: plain $(find "$OUT/plain" -type f | wc -l), bulk $(f
 for kind in plain bulk; do
   ROOT=$OUT/$kind
   "$BIN" detect --root "$ROOT" --format json > "$OUT/$kind.json" || true
-  echo "== $kind: $(grep -c '"cms":' "$OUT/$kind.json") sites detected"
+  echo "== $kind: $(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["sites"]))' "$OUT/$kind.json") sites detected"
   hyperfine --warmup 3 --min-runs 20 -N -i --export-json "$OUT/$kind-hf.json" \
     "$BIN detect --root $ROOT --format json" \
     "find $ROOT -maxdepth 4 -name wp-config.php" > "$OUT/$kind-hf.txt" 2>&1 || { cat "$OUT/$kind-hf.txt"; exit 1; }

@@ -40,6 +40,8 @@ lints! {
         "set WP_REDIS_DEFAULT_EXPIRE_SECONDS to a positive value (WP Redis stores 0 without expiry)";
     "wp-redis-default-expire-wrong-plugin", Warning, true,
         "WP_REDIS_DEFAULT_EXPIRE_SECONDS only works with Pantheon WP Redis; use WP_REDIS_MAXTTL";
+    "wp-redis-constant-after-wp-settings", Error, false,
+        "move the define() above require_once ABSPATH . 'wp-settings.php': the object cache connects while it loads";
     // Drupal
     "drupal-perm-ttl-d7-key", Error, true,
         "use $settings['redis.settings']['perm_ttl_<bin>'] (1.x) or $settings['redis_perm_ttl_<bin>'] (2.x)";

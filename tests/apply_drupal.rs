@@ -6,11 +6,10 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use common::{copy_fixture, rcfg};
+use common::{copy_fixture, git_apply_check, php_lint, rcfg, text, tree};
 use serde_json::{Value, json};
 
 const BINS: &[&str] = &[
@@ -26,20 +25,6 @@ const BINS: &[&str] = &[
     "render",
 ];
 
-fn tree(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    for e in walkdir::WalkDir::new(root).sort_by_file_name() {
-        let e = e.unwrap();
-        if e.file_type().is_file() {
-            out.insert(
-                e.path().strip_prefix(root).unwrap().to_path_buf(),
-                std::fs::read(e.path()).unwrap(),
-            );
-        }
-    }
-    out
-}
-
 fn run(args: &[&str], envs: &[(&str, &str)]) -> std::process::Output {
     let mut cmd = rcfg();
     cmd.arg("apply")
@@ -49,37 +34,6 @@ fn run(args: &[&str], envs: &[(&str, &str)]) -> std::process::Output {
         cmd.env(k, v);
     }
     cmd.output().unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn php_lint(path: &Path) {
-    let out = Command::new("php").arg("-l").arg(path).output().unwrap();
-    assert!(
-        out.status.success(),
-        "php -l {}: {}",
-        path.display(),
-        text(&out.stdout)
-    );
-}
-
-fn git_apply_check(root: &Path, diff: &str) {
-    let patch = root.join(".rcfg-test.patch");
-    std::fs::write(&patch, diff).unwrap();
-    let out = Command::new("git")
-        .args(["apply", "--check", "-v", ".rcfg-test.patch"])
-        .current_dir(root)
-        .output()
-        .unwrap();
-    std::fs::remove_file(&patch).unwrap();
-    assert!(
-        out.status.success(),
-        "git apply --check: {}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
 }
 
 /// `$settings` after loading `<webroot>/sites/default/settings.php` under php, with

@@ -5,12 +5,11 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{copy_fixture, rcfg};
+use common::{copy_fixture, git_apply_check, php_lint, rcfg, text, tree};
 use serde_json::{Value, json};
 
 const SOCKET: &str = "/var/run/redis/redis.sock";
@@ -34,24 +33,6 @@ fn apply(root: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-fn text(out: &[u8]) -> String {
-    String::from_utf8_lossy(out).into_owned()
-}
-
-/// Every file below `dir` with its bytes.
-fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    for e in walkdir::WalkDir::new(dir).into_iter().flatten() {
-        if e.file_type().is_file() {
-            out.insert(
-                e.path().strip_prefix(dir).unwrap().to_path_buf(),
-                std::fs::read(e.path()).unwrap(),
-            );
-        }
-    }
-    out
-}
-
 fn php_eval(path: &Path) -> Value {
     let out = Command::new("php")
         .args(["-r", "echo json_encode(include $argv[1]);"])
@@ -60,28 +41,6 @@ fn php_eval(path: &Path) -> Value {
         .expect("php-cli is needed (scripts/test.sh installs it)");
     assert!(out.status.success(), "{}", text(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn php_lint(path: &Path) {
-    let out = Command::new("php").arg("-l").arg(path).output().unwrap();
-    assert!(out.status.success(), "php -l: {}", text(&out.stdout));
-}
-
-/// `git apply --check` of `diff` from `root`.
-fn git_apply_check(root: &Path, diff: &str) {
-    let patch = root.parent().unwrap().join("rcfg.patch");
-    std::fs::write(&patch, diff).unwrap();
-    let out = Command::new("git")
-        .args(["apply", "--check", "-v"])
-        .arg(&patch)
-        .current_dir(root)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git apply --check: {}",
-        text(&out.stderr)
-    );
 }
 
 /// The intended change set, applied to the evaluated array (an independent model of the

@@ -8,10 +8,10 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use common::{copy_fixture, json_of, rcfg};
+use common::{copy_fixture, git_apply_check, json_of, rcfg, text, tree};
 use serde_json::{Value, json};
 
 const PREFIX: &str = "shop1:";
@@ -27,23 +27,6 @@ fn apply(root: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-fn text(out: &[u8]) -> String {
-    String::from_utf8_lossy(out).into_owned()
-}
-
-fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    for e in walkdir::WalkDir::new(dir).into_iter().flatten() {
-        if e.file_type().is_file() {
-            out.insert(
-                e.path().strip_prefix(dir).unwrap().to_path_buf(),
-                std::fs::read(e.path()).unwrap(),
-            );
-        }
-    }
-    out
-}
-
 /// `KEY=value` lines of a `.env` (last one wins), without quotes.
 fn dotenv(path: &Path) -> BTreeMap<String, String> {
     std::fs::read_to_string(path)
@@ -53,22 +36,6 @@ fn dotenv(path: &Path) -> BTreeMap<String, String> {
         .filter_map(|l| l.split_once('='))
         .map(|(k, v)| (k.trim().to_string(), v.trim().trim_matches('"').to_string()))
         .collect()
-}
-
-fn git_apply_check(root: &Path, diff: &str) {
-    let patch = root.parent().unwrap().join("rcfg.patch");
-    std::fs::write(&patch, diff).unwrap();
-    let out = Command::new("git")
-        .args(["apply", "--check", "-v"])
-        .arg(&patch)
-        .current_dir(root)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git apply --check: {}",
-        text(&out.stderr)
-    );
 }
 
 fn detect(root: &Path) -> Value {

@@ -329,23 +329,12 @@ fn depth_limits_the_walk() {
 #[test]
 fn detect_never_writes() {
     let (_tmp, root) = copy_fixture("hosting-root");
-    let before = snapshot(&root);
+    let before = common::tree(&root);
     rcfg()
         .arg("detect")
         .arg("--root")
         .arg(&root)
         .output()
         .unwrap();
-    assert_eq!(before, snapshot(&root));
-}
-
-fn snapshot(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    for e in walkdir::WalkDir::new(dir).sort_by_file_name() {
-        let e = e.unwrap();
-        if e.file_type().is_file() {
-            out.push((e.path().to_path_buf(), std::fs::read(e.path()).unwrap()));
-        }
-    }
-    out
+    assert_eq!(before, common::tree(&root));
 }

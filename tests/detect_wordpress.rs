@@ -516,7 +516,8 @@ fn broken_wp_config_names_file_and_line() {
     let err = &json["errors"][0];
     assert_eq!(err["path"], cfg.to_str().unwrap());
     let msg = err["message"].as_str().unwrap();
-    assert!(msg.starts_with("line 3: cannot parse PHP"), "{msg}");
+    assert!(msg.starts_with("line 3:"), "{msg}");
+    assert!(msg.contains("unterminated string"), "{msg}");
     assert_eq!(only_site(&json)["cms"], "wordpress");
 }
 
@@ -560,5 +561,34 @@ fn bedrock_mappings_to_unset_env_vars() {
         "{:?}",
         lints(site)
     );
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn redis_constant_after_wp_settings_comes_too_late() {
+    let (_tmp, root) = common::copy_fixture("wordpress-classic-redis");
+    let cfg = root.join("wp-config.php");
+    let mut text = std::fs::read_to_string(&cfg).unwrap();
+    let require_line = text
+        .lines()
+        .position(|l| l.starts_with("require_once ABSPATH . 'wp-settings.php';"))
+        .unwrap()
+        + 1;
+    text.push_str("define( 'WP_REDIS_TIMEOUT', 2 );\n");
+    std::fs::write(&cfg, &text).unwrap();
+    let last_line = text.lines().count() as u64;
+    let (json, code) = detect(root.to_str().unwrap());
+    let site = only_site(&json);
+    assert_eq!(
+        lints(site),
+        [(
+            "wp-redis-constant-after-wp-settings",
+            "error",
+            cfg.to_str().unwrap(),
+            last_line
+        )]
+    );
+    let msg = site["lints"][0]["message"].as_str().unwrap();
+    assert!(msg.contains(&format!("line {require_line}")), "{msg}");
     assert_eq!(code, 1);
 }

@@ -105,7 +105,8 @@ impl Inventory {
 pub fn run(args: DetectArgs) -> Result<Exit> {
     let inventory = Inventory::gather(&args);
     let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    // Block-buffered: a line-buffered stdout costs one write(2) per line of JSON.
+    let mut out = std::io::BufWriter::new(stdout.lock());
     match args.format {
         DetectFormat::Json => {
             serde_json::to_writer_pretty(&mut out, &inventory)?;

@@ -47,6 +47,17 @@ fn endpoint_of(conn: &Connection) -> String {
     )
 }
 
+/// The prefix a site's keys really carry. Without `cache_prefix`, the Drupal redis module
+/// derives one from the site's root (`Settings::getApcuPrefix('redis', DRUPAL_ROOT)`), so
+/// two Drupal sites without a prefix still do not share keys. Empty means "no prefix".
+fn effective_prefix(site: &Site, conn: &Connection) -> String {
+    match (&conn.prefix, site.cms) {
+        (Some(p), _) => p.value.clone(),
+        (None, Cms::Drupal) => format!("(derived from {})", site.path.display()),
+        (None, _) => String::new(),
+    }
+}
+
 /// True when a flush by this site's CMS empties the whole database: WordPress (Redis Object
 /// Cache `wp cache flush` is FLUSHDB unless a prefix *and* selective flush are set) and
 /// Magento (`cache:flush` is FLUSHDB of the cache database).
@@ -97,10 +108,11 @@ pub fn find(sites: &[Site]) -> Vec<Collision> {
                 prefix: conn.prefix.as_ref().map(|p| p.value.clone()),
             })
             .collect();
-        let mut prefixes: Vec<&str> = listed
+        let implicit: Vec<String> = members
             .iter()
-            .map(|c| c.prefix.as_deref().unwrap_or(""))
+            .map(|(site, _, conn)| effective_prefix(site, conn))
             .collect();
+        let mut prefixes: Vec<&str> = implicit.iter().map(String::as_str).collect();
         prefixes.sort_unstable();
         let before = prefixes.len();
         prefixes.dedup();
@@ -171,7 +183,7 @@ mod tests {
     #[test]
     fn same_db_without_prefixes_collides() {
         let c = find(&[
-            site("/www/a", Cms::Drupal, 1, None),
+            site("/www/a", Cms::WordPress, 1, None),
             site("/www/b", Cms::Medusa, 1, Some("b:")),
         ]);
         assert_eq!(c.len(), 1);
@@ -193,6 +205,24 @@ mod tests {
         assert_eq!(wp.len(), 1);
         assert_eq!(wp[0].code, "shared-db-flush-wipes");
         assert!(wp[0].message.contains("/www/a"));
+    }
+
+    #[test]
+    fn drupal_without_a_prefix_gets_a_derived_one() {
+        let two_drupals = find(&[
+            site("/www/a", Cms::Drupal, 1, None),
+            site("/www/b", Cms::Drupal, 1, None),
+        ]);
+        assert!(two_drupals.is_empty(), "{two_drupals:?}");
+        let with_wp = find(&[
+            site("/www/a", Cms::Drupal, 1, None),
+            site("/www/b", Cms::WordPress, 1, None),
+        ]);
+        assert_eq!(with_wp.len(), 1);
+        assert_eq!(
+            with_wp[0].code, "shared-db-no-prefix",
+            "WordPress keys carry no prefix"
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_json::Value;
 
-use super::wordpress::{ComposerLock, PathCtx, eval_path, load_php, tidy_path};
+use super::common::{ComposerLock, PathCtx, eval_path, load_php, tidy_path};
 use super::{DetectError, Detector};
 use crate::fsutil;
 use crate::lints::lint;

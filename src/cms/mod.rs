@@ -5,6 +5,7 @@
 
 pub mod cmd;
 pub mod collisions;
+pub mod common;
 pub mod drupal;
 pub mod magento;
 pub mod medusa;
@@ -99,9 +100,13 @@ pub struct RootWalk {
 /// Find every site below `root`. Recognised site roots are not descended into. Hidden
 /// directories and [`SKIP_DIRS`] are skipped. Symlinks to directories are followed (hosting
 /// roots often link `current` to a release) with loop detection.
+///
+/// The walk goes level by level: the directories of one depth are examined in parallel
+/// (detection reads and parses config files, which is the real cost), then merged in sorted
+/// order, so the result does not depend on thread timing. A directory reached twice through
+/// symlinks is examined once, under its first path in (depth, name) order.
 pub fn walk_root(root: &Path, opts: &RootWalk, errors: &mut Vec<DetectError>) -> Vec<Site> {
     let mut sites = Vec::new();
-    let mut visited: HashSet<PathBuf> = HashSet::new();
     match std::fs::metadata(root) {
         Ok(m) if m.is_dir() => {}
         Ok(_) => {
@@ -113,56 +118,78 @@ pub fn walk_root(root: &Path, opts: &RootWalk, errors: &mut Vec<DetectError>) ->
             return sites;
         }
     }
-    walk(root, 0, opts, &mut visited, &mut sites, errors);
+    let mut visited: HashSet<PathBuf> = HashSet::new();
+    let mut level = vec![root.to_path_buf()];
+    for depth in 0..=opts.max_depth {
+        // Drop aliases and loops before any work is done on this level.
+        let mut todo = Vec::with_capacity(level.len());
+        for dir in level {
+            match std::fs::canonicalize(&dir) {
+                Ok(real) if visited.insert(real.clone()) => todo.push(dir),
+                Ok(real) => {
+                    // Reached again through a symlink: a loop when it leads back into its
+                    // own ancestors, otherwise an alias of a tree already examined.
+                    if dir.starts_with(&real) || is_symlink_loop(&dir, &real) {
+                        errors.push(DetectError::new(
+                            &dir,
+                            format!("symlink loop: leads back to {}", real.display()),
+                        ));
+                    }
+                }
+                Err(e) => errors.push(DetectError::new(&dir, describe_io(&e))),
+            }
+        }
+        let descend = depth < opts.max_depth;
+        let mut next = Vec::new();
+        for visit in parallel_map(&todo, |dir| examine(dir, descend)) {
+            errors.extend(visit.errors);
+            match visit.site {
+                Some(site) => sites.push(site),
+                None => next.extend(visit.children),
+            }
+        }
+        if next.is_empty() {
+            break;
+        }
+        next.sort();
+        level = next;
+    }
     sites.sort_by(|a, b| a.path.cmp(&b.path));
     sites
 }
 
-fn walk(
-    dir: &Path,
-    depth: usize,
-    opts: &RootWalk,
-    visited: &mut HashSet<PathBuf>,
-    sites: &mut Vec<Site>,
-    errors: &mut Vec<DetectError>,
-) {
-    match std::fs::canonicalize(dir) {
-        Ok(real) => {
-            if !visited.insert(real.clone()) {
-                // Reached again through a symlink: either a loop or an alias of a tree
-                // already reported. Only a link back into its own ancestors is a loop.
-                if dir.starts_with(&real) || is_symlink_loop(dir, &real) {
-                    errors.push(DetectError::new(
-                        dir,
-                        format!("symlink loop: leads back to {}", real.display()),
-                    ));
-                }
-                return;
-            }
-        }
-        Err(e) => {
-            errors.push(DetectError::new(dir, describe_io(&e)));
-            return;
-        }
-    }
+/// What examining one directory found.
+struct Visit {
+    site: Option<Site>,
+    children: Vec<PathBuf>,
+    errors: Vec<DetectError>,
+}
+
+/// Detect a site in `dir`; when there is none (and `descend`), list the subdirectories to
+/// look at next.
+fn examine(dir: &Path, descend: bool) -> Visit {
+    let mut visit = Visit {
+        site: None,
+        children: Vec::new(),
+        errors: Vec::new(),
+    };
     for detector in DETECTORS {
-        if let Some(mut site) = detector.detect(dir, errors) {
+        if let Some(mut site) = detector.detect(dir, &mut visit.errors) {
             crate::lints::lint_common(&mut site);
-            sites.push(site);
-            return;
+            visit.site = Some(site);
+            return visit;
         }
     }
-    if depth >= opts.max_depth {
-        return;
+    if !descend {
+        return visit;
     }
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
-            errors.push(DetectError::new(dir, describe_io(&e)));
-            return;
+            visit.errors.push(DetectError::new(dir, describe_io(&e)));
+            return visit;
         }
     };
-    let mut children: Vec<PathBuf> = Vec::new();
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
@@ -176,7 +203,7 @@ fn walk(
                 Ok(m) => m.is_dir(),
                 Err(e) if e.raw_os_error() == Some(40) => {
                     // ELOOP: the link chain itself loops.
-                    errors.push(DetectError::new(&path, "symlink loop"));
+                    visit.errors.push(DetectError::new(&path, "symlink loop"));
                     false
                 }
                 Err(_) => false, // dangling link: nothing to detect
@@ -184,13 +211,42 @@ fn walk(
             _ => false,
         };
         if is_dir {
-            children.push(path);
+            visit.children.push(path);
         }
     }
-    children.sort();
-    for child in children {
-        walk(&child, depth + 1, opts, visited, sites, errors);
+    visit
+}
+
+/// `f` over `items` on up to `available_parallelism` threads; results in input order.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
     }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        done.push((i, f(item)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("detector thread panicked"))
+            .collect()
+    });
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
 }
 
 /// True when `dir` is reached through a symlink whose target is one of `dir`'s own ancestors.

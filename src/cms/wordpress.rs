@@ -14,6 +14,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_json::Value;
 
+use super::common::{ComposerLock, PathCtx, eval_path, load_php, parent_dir, tidy_path};
 use super::{DetectError, Detector};
 use crate::fsutil;
 use crate::lints::lint;
@@ -188,22 +189,6 @@ fn detect_bedrock(dir: &Path, errors: &mut Vec<DetectError>) -> Option<Site> {
     Some(site)
 }
 
-/// The parent of `dir` as the user would write it (`a/b` → `a`, `.` → `..`).
-fn parent_dir(dir: &Path) -> PathBuf {
-    match dir.parent() {
-        Some(p)
-            if !p.as_os_str().is_empty()
-                && matches!(
-                    dir.components().next_back(),
-                    Some(std::path::Component::Normal(_))
-                ) =>
-        {
-            p.to_path_buf()
-        }
-        _ => dir.join(".."),
-    }
-}
-
 /// `$wp_version = '…';` from `wp-includes/version.php`.
 fn read_wp_version(path: &Path, site: &mut Site, errors: &mut Vec<DetectError>) -> Option<String> {
     let text = match fsutil::read_config_opt(path) {
@@ -246,6 +231,8 @@ struct WpConfig {
     env_path: Option<PathBuf>,
     /// Pantheon WP Redis `$redis_server = [...]`: the value and the file it is in.
     redis_server: Option<(Expr, Location)>,
+    /// Where `wp-settings.php` is required (the object cache starts there).
+    wp_settings_at: Option<Location>,
     visited: HashSet<PathBuf>,
 }
 
@@ -292,6 +279,11 @@ impl WpConfig {
                     ..
                 } if name == "redis_server" && p.is_empty() => {
                     self.redis_server = Some((value.clone(), at));
+                }
+                StmtKind::Include { path: inc, .. }
+                    if !stmt.conditional && inc.describe().ends_with("'wp-settings.php'") =>
+                {
+                    self.wp_settings_at.get_or_insert(at);
                 }
                 StmtKind::Include { path: inc, .. } => {
                     let ctx = PathCtx::for_file(path);
@@ -842,6 +834,26 @@ fn lint_wordpress(site: &mut Site, cfg: &WpConfig, dropin: &DropIn, rc_plugin: b
         }
     }
 
+    // Redis constants defined after wp-settings.php is required come too late: the drop-in
+    // has connected (wp_start_object_cache) by then.
+    if let Some(ws) = &cfg.wp_settings_at {
+        for def in cfg.defs.iter().filter(|d| {
+            !d.config_define
+                && d.at.path == ws.path
+                && d.at.line > ws.line
+                && (d.name.starts_with("WP_REDIS_") || d.name == "WP_CACHE_KEY_SALT")
+        }) {
+            out.push(lint(
+                "wp-redis-constant-after-wp-settings",
+                format!(
+                    "{} is defined after wp-settings.php is loaded (line {}): the object cache has already connected without it",
+                    def.name, ws.line
+                ),
+                def.at.clone(),
+            ));
+        }
+    }
+
     let pantheon = *dropin == DropIn::PantheonWpRedis;
     if !pantheon
         && cfg.says("WP_REDIS_PATH")
@@ -932,169 +944,6 @@ fn lint_wordpress(site: &mut Site, cfg: &WpConfig, dropin: &DropIn, rc_plugin: b
     site.lints.extend(out);
 }
 
-// ---------------------------------------------------------------------------------------
-// Helpers shared with the Drupal detector
-
-/// Read and parse a PHP config file; problems go to `errors` with the file and line.
-pub(super) fn load_php(path: &Path, errors: &mut Vec<DetectError>) -> Option<Vec<php::Stmt>> {
-    let text = match fsutil::read_config(path) {
-        Ok(t) => t,
-        Err(e) => {
-            errors.push(DetectError::from_err(path, &e));
-            return None;
-        }
-    };
-    match php::parse(&text) {
-        Ok(stmts) => Some(stmts),
-        Err(e) => {
-            errors.push(DetectError::new(
-                path,
-                format!("line {}: cannot parse PHP: {}", e.line, e.message),
-            ));
-            None
-        }
-    }
-}
-
-/// The parts of a `composer.lock` rcfg reads: package names and versions. Parsed into this
-/// typed form (everything else is skipped, not built), once per site.
-#[derive(Debug, Default, serde::Deserialize)]
-pub(super) struct ComposerLock {
-    #[serde(default)]
-    packages: Vec<LockedPackage>,
-    #[serde(default, rename = "packages-dev")]
-    packages_dev: Vec<LockedPackage>,
-}
-
-#[derive(Debug, serde::Deserialize)]
-struct LockedPackage {
-    name: String,
-    #[serde(default)]
-    version: Option<String>,
-}
-
-impl ComposerLock {
-    /// Read `lock`; `None` when it does not exist or cannot be read (then the problem is in
-    /// `errors`).
-    pub(super) fn read(lock: &Path, errors: &mut Vec<DetectError>) -> Option<ComposerLock> {
-        let text = match fsutil::read_config_opt(lock) {
-            Ok(Some(t)) => t,
-            Ok(None) => return None,
-            Err(e) => {
-                errors.push(DetectError::from_err(lock, &e));
-                return None;
-            }
-        };
-        match serde_json::from_str(&text) {
-            Ok(l) => Some(l),
-            Err(e) => {
-                errors.push(DetectError::new(
-                    lock,
-                    format!(
-                        "{}:{}: not a valid composer.lock: {e}",
-                        lock.display(),
-                        e.line()
-                    ),
-                ));
-                None
-            }
-        }
-    }
-
-    /// The version of the first of `names` that is locked (`v` prefix dropped).
-    pub(super) fn version(&self, names: &[&str]) -> Option<String> {
-        names.iter().find_map(|name| {
-            self.packages
-                .iter()
-                .chain(&self.packages_dev)
-                .find(|p| p.name == *name)
-                .and_then(|p| p.version.as_deref())
-                .map(|v| v.trim_start_matches('v').to_string())
-        })
-    }
-}
-
-/// What a PHP include path may refer to: the including file's directory (`__DIR__`,
-/// `dirname(__FILE__)`), and named variables/constants (`$app_root`, `DRUPAL_ROOT`, …).
-pub(super) struct PathCtx {
-    pub file: PathBuf,
-    pub vars: Vec<(String, String)>,
-    pub consts: Vec<(String, String)>,
-}
-
-impl PathCtx {
-    pub fn for_file(file: &Path) -> PathCtx {
-        PathCtx {
-            file: file.to_path_buf(),
-            vars: Vec::new(),
-            consts: Vec::new(),
-        }
-    }
-
-    fn dir(&self) -> String {
-        let d = parent_dir(&self.file);
-        d.to_string_lossy().into_owned()
-    }
-}
-
-/// Evaluate an include path expression to a string: literals, `.` concatenation, `__DIR__`,
-/// `__FILE__`, `dirname(…)`, and the variables/constants of `ctx`. `None` when anything else
-/// is involved.
-pub(super) fn eval_path(e: &Expr, ctx: &PathCtx) -> Option<String> {
-    match e {
-        Expr::Str(s) => Some(s.clone()),
-        Expr::Int(i) => Some(i.to_string()),
-        Expr::Const(c) if c == "__DIR__" => Some(ctx.dir()),
-        Expr::Const(c) if c == "__FILE__" => Some(ctx.file.to_string_lossy().into_owned()),
-        Expr::Const(c) => ctx
-            .consts
-            .iter()
-            .find(|(n, _)| n == c)
-            .map(|(_, v)| v.clone()),
-        Expr::Var { name, path } if path.is_empty() => ctx
-            .vars
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone()),
-        Expr::Binary {
-            op: ".",
-            left,
-            right,
-        } => Some(format!(
-            "{}{}",
-            eval_path(left, ctx)?,
-            eval_path(right, ctx)?
-        )),
-        Expr::Call { name, args }
-            if name
-                .trim_start_matches('\\')
-                .eq_ignore_ascii_case("dirname") =>
-        {
-            let inner = eval_path(args.first()?, ctx)?;
-            let levels = args.get(1).and_then(Expr::as_int).unwrap_or(1).max(1);
-            let mut p = PathBuf::from(inner);
-            for _ in 0..levels {
-                p = parent_dir(&p);
-            }
-            Some(p.to_string_lossy().into_owned())
-        }
-        _ => None,
-    }
-}
-
-/// Tidy a path built by string concatenation: drop `.` components and doubled slashes
-/// (`a/./b//c` → `a/b/c`), keep `..` (the user's relative path stays as given).
-pub(super) fn tidy_path(p: &str) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in Path::new(p).components() {
-        match c {
-            std::path::Component::CurDir if !out.as_os_str().is_empty() => {}
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1120,7 +969,7 @@ mod tests {
         assert_eq!(lock.version(&["drupal/core"]), None);
         std::fs::write(&p, "{\n  \"packages\": [\n").unwrap();
         assert!(ComposerLock::read(&p, &mut errors).is_none());
-        assert!(errors[0].message.contains("composer.lock:3"), "{errors:?}");
+        assert!(errors[0].message.starts_with("line 3:"), "{errors:?}");
     }
 
     #[test]

@@ -510,7 +510,8 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
     let resolved = resolve(&args, &cfg)?;
     let templates = Templates::load()?;
     let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    // Block-buffered: a line-buffered stdout costs one write(2) per line of JSON.
+    let mut out = std::io::BufWriter::new(stdout.lock());
     let mut exit = Exit::Clean;
 
     // Which sites, with which assignments.

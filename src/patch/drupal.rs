@@ -19,8 +19,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, anyhow, bail};
 use serde_json::{Value, json};
 
+use super::edit::{self, Edit};
 use super::render::Templates;
-use super::wordpress::{Edit, apply_edits, parse_php, rel_path};
+use super::wordpress::{parse_php, rel_path};
 use super::{Patch, Plan, Planner, Target};
 use crate::fsutil;
 use crate::model::{Site, Transport};
@@ -145,7 +146,7 @@ impl Planner for DrupalPlanner {
             .password
             .as_ref()
             .map(|p| p.expose().to_string());
-        super::wordpress::add_secret(&mut plan, &target.cache);
+        plan.add_secret(&target.cache);
         if target.cache.username.is_some() {
             plan.notes.push(
                 "the drupal/redis module has no ACL user name setting; only the password is written."
@@ -232,7 +233,7 @@ fn module_dir(webroot: &Path) -> Option<String> {
 fn outside_block(text: &str) -> String {
     match (text.find(BEGIN), text.find(END)) {
         (Some(b), Some(e)) if e > b => {
-            let start = super::wordpress::line_start(text, b);
+            let start = edit::line_start(text, b);
             let end = text[e..].find('\n').map_or(text.len(), |n| e + n + 1);
             format!("{}{}", &text[..start], &text[end..])
         }
@@ -265,15 +266,15 @@ fn replace_block(file: &str, before: &str, block: &str, notes: &mut Vec<String>)
             );
         };
         let end_line = before[e..].find('\n').map_or(before.len(), |n| e + n + 1);
-        let start = super::wordpress::line_start(before, b);
-        return Ok(apply_edits(
+        let start = edit::line_start(before, b);
+        return edit::apply_eol(
             before,
             vec![Edit {
                 start,
                 end: end_line,
                 text: block.to_string(),
             }],
-        ));
+        );
     }
     // Hand-written: keep it, append rcfg's block so its values win.
     let stmts = parse_php(Path::new(file), before)?;
@@ -318,7 +319,7 @@ fn append_php(file: &str, before: &str, text: &str) -> Result<String> {
         add.push('\n');
     }
     add.push_str(text);
-    Ok(format!("{before}{}", super::wordpress::eol(before, &add)))
+    Ok(format!("{before}{}", edit::eol(before, &add)))
 }
 
 fn mentions_redis_settings(stmts: &[Stmt]) -> bool {

@@ -9,6 +9,7 @@ pub mod assign;
 pub mod cmd;
 pub mod diff;
 pub mod drupal;
+pub mod edit;
 pub mod magento;
 pub mod medusa;
 pub mod render;
@@ -136,6 +137,15 @@ impl Plan {
 
     pub fn is_noop(&self) -> bool {
         self.changed().next().is_none()
+    }
+
+    /// Remember an endpoint's password so every output masks it.
+    pub fn add_secret(&mut self, endpoint: &Endpoint) {
+        if let Some(pw) = &endpoint.password
+            && !self.secrets.contains(pw)
+        {
+            self.secrets.push(pw.clone());
+        }
     }
 
     /// Replace every secret in `text` with `********`: the raw value and the forms it takes

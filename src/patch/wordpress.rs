@@ -20,8 +20,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, anyhow, bail};
 use serde_json::{Value, json};
 
+use super::edit::{self, Edit, line_start};
 use super::render::{Templates, php_quote};
-use super::{Endpoint, Patch, Plan, Planner, Secret, Target};
+use super::{Endpoint, Patch, Plan, Planner, Target};
 use crate::fsutil;
 use crate::model::{Site, Transport};
 use crate::syntax::php::{self, Expr, Stmt, StmtKind, Tok};
@@ -38,7 +39,7 @@ impl Planner for WordPressPlanner {
         let before = fsutil::read_config(&config)?;
         let stmts = parse_php(&config, &before)?;
         let mut plan = Plan::new(&site.path);
-        add_secret(&mut plan, &target.cache);
+        plan.add_secret(&target.cache);
         let file = config.display().to_string();
         let after = match drop_in(site) {
             DropIn::WpRedis => {
@@ -59,19 +60,6 @@ impl Planner for WordPressPlanner {
         plan.patches
             .push(Patch::edit(&site.path, rel, before, after));
         Ok(plan)
-    }
-}
-
-/// Register the endpoint's password for masking, also in the escaped form it takes inside a
-/// PHP single-quoted string (longest form first, so no partial form is left visible).
-pub(super) fn add_secret(plan: &mut Plan, ep: &Endpoint) {
-    if let Some(pw) = &ep.password {
-        let quoted = php_quote(pw.expose());
-        let escaped = &quoted[1..quoted.len() - 1];
-        if escaped != pw.expose() {
-            plan.secrets.push(Secret::new(escaped));
-        }
-        plan.secrets.push(pw.clone());
     }
 }
 
@@ -254,45 +242,6 @@ pub(super) fn matches(expr: &Expr, want: &Value) -> bool {
     }
 }
 
-/// A replacement of `start..end` with `text`.
-#[derive(Debug, Clone)]
-pub(super) struct Edit {
-    pub start: usize,
-    pub end: usize,
-    pub text: String,
-}
-
-/// `text` with the line endings `src` uses (a CRLF file gets CRLF lines).
-pub(super) fn eol(src: &str, text: &str) -> String {
-    let crlf = src
-        .find('\n')
-        .is_some_and(|i| i > 0 && src.as_bytes()[i - 1] == b'\r');
-    if crlf {
-        text.replace("\r\n", "\n").replace('\n', "\r\n")
-    } else {
-        text.to_string()
-    }
-}
-
-/// Apply non-overlapping edits to `src`; inserted lines take `src`'s line endings.
-pub(super) fn apply_edits(src: &str, mut edits: Vec<Edit>) -> String {
-    edits.sort_by_key(|e| (e.start, e.end));
-    let mut out = String::with_capacity(src.len() + 512);
-    let mut at = 0;
-    for e in edits {
-        out.push_str(&src[at..e.start]);
-        out.push_str(&eol(src, &e.text));
-        at = e.end;
-    }
-    out.push_str(&src[at..]);
-    out
-}
-
-/// Byte offset of the start of the line holding `offset`.
-pub(super) fn line_start(src: &str, offset: usize) -> usize {
-    src[..offset].rfind('\n').map_or(0, |i| i + 1)
-}
-
 /// Where new constants go: the start of the line of the "stop editing" comment, else of the
 /// `wp-settings.php` require.
 fn find_anchor(src: &str, stmts: &[Stmt]) -> Option<usize> {
@@ -456,7 +405,7 @@ fn plan_classic(
         &mut edits,
     )?;
     contradiction_notes(file, stmts, target, notes);
-    Ok(apply_edits(src, edits))
+    edit::apply_eol(src, edits)
 }
 
 /// Constants rcfg leaves in place although the new connection makes them moot.
@@ -652,7 +601,7 @@ fn plan_wp_redis(
         "WP Redis: WP_REDIS_DEFAULT_EXPIRE_SECONDS only changes the default of the $expire argument; callers that pass 0 explicitly (e.g. set_transient(…, 0)) still store keys without expiry, and hash groups (WP_REDIS_USE_CACHE_GROUPS) ignore expiry."
             .into(),
     );
-    Ok(apply_edits(src, edits))
+    edit::apply_eol(src, edits)
 }
 
 #[cfg(test)]

@@ -88,7 +88,8 @@ pub fn run(args: AuditArgs) -> Result<Exit> {
         crate::redis_audit::audit(&args, &file_config, &mut report)?;
     }
     let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    // Block-buffered: a line-buffered stdout costs one write(2) per line of JSON.
+    let mut out = std::io::BufWriter::new(stdout.lock());
     crate::scan::print::write(&mut out, &args, &report)?;
     Ok(report.exit(args.fail_on))
 }

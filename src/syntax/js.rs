@@ -499,7 +499,10 @@ pub fn parse_module(src: &str) -> Result<Vec<Item>, SyntaxError> {
         base: 0,
         src_len: src.len(),
     };
-    p.check_balance()?;
+    super::check_balance(tokens.iter().filter_map(|t| match t.kind {
+        Tok::Punct(p) => Some((p, t.line)),
+        _ => None,
+    }))?;
     let mut items = Vec::new();
     p.items(&mut items)?;
     Ok(items)
@@ -614,47 +617,6 @@ impl Parser<'_> {
             end: self.prev_end(),
             line,
         }
-    }
-
-    fn check_balance(&self) -> PResult<()> {
-        let mut stack: Vec<(&str, usize)> = Vec::new();
-        for t in self.t {
-            if let Tok::Punct(p) = t.kind {
-                match p {
-                    "(" | "[" | "{" => stack.push((p, t.line)),
-                    ")" | "]" | "}" => {
-                        let want = match p {
-                            ")" => "(",
-                            "]" => "[",
-                            _ => "{",
-                        };
-                        match stack.pop() {
-                            Some((o, _)) if o == want => {}
-                            Some((o, l)) => {
-                                return Err(SyntaxError {
-                                    line: t.line,
-                                    message: format!("`{p}` closes `{o}` opened on line {l}"),
-                                });
-                            }
-                            None => {
-                                return Err(SyntaxError {
-                                    line: t.line,
-                                    message: format!("unmatched `{p}`"),
-                                });
-                            }
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        }
-        if let Some((o, l)) = stack.pop() {
-            return Err(SyntaxError {
-                line: l,
-                message: format!("`{o}` is never closed"),
-            });
-        }
-        Ok(())
     }
 
     fn skip_group(&mut self) {

@@ -4,3 +4,45 @@
 pub mod dotenv;
 pub mod js;
 pub mod php;
+
+/// Check that brackets pair up, given each punctuation token and its line. Both readers run
+/// this first, so an unbalanced file fails with the line of the real culprit.
+pub fn check_balance<'a>(
+    puncts: impl IntoIterator<Item = (&'a str, usize)>,
+) -> Result<(), php::SyntaxError> {
+    let mut stack: Vec<(&str, usize)> = Vec::new();
+    for (p, line) in puncts {
+        let want = match p {
+            "(" | "[" | "{" => {
+                stack.push((p, line));
+                continue;
+            }
+            ")" => "(",
+            "]" => "[",
+            "}" => "{",
+            _ => continue,
+        };
+        match stack.pop() {
+            Some((open, _)) if open == want => {}
+            Some((open, opened)) => {
+                return Err(php::SyntaxError {
+                    line,
+                    message: format!("`{p}` closes `{open}` opened on line {opened}"),
+                });
+            }
+            None => {
+                return Err(php::SyntaxError {
+                    line,
+                    message: format!("unmatched `{p}`"),
+                });
+            }
+        }
+    }
+    match stack.pop() {
+        Some((open, line)) => Err(php::SyntaxError {
+            line,
+            message: format!("`{open}` is never closed"),
+        }),
+        None => Ok(()),
+    }
+}

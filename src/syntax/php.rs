@@ -789,7 +789,10 @@ pub fn parse(src: &str) -> Result<Vec<Stmt>, SyntaxError> {
         .into_iter()
         .filter(|t| !matches!(t.kind, Tok::Comment(_) | Tok::InlineHtml))
         .collect();
-    check_balance(&tokens)?;
+    super::check_balance(tokens.iter().filter_map(|t| match t.kind {
+        Tok::Punct(p) => Some((p, t.line)),
+        _ => None,
+    }))?;
     let mut p = Parser {
         t: &tokens,
         i: 0,
@@ -798,47 +801,6 @@ pub fn parse(src: &str) -> Result<Vec<Stmt>, SyntaxError> {
     let mut out = Vec::new();
     p.statements(&mut out, 0, false)?;
     Ok(out)
-}
-
-fn check_balance(tokens: &[Token]) -> Result<(), SyntaxError> {
-    let mut stack: Vec<(&'static str, usize)> = Vec::new();
-    for t in tokens {
-        if let Tok::Punct(p) = t.kind {
-            match p {
-                "(" | "[" | "{" => stack.push((p, t.line)),
-                ")" | "]" | "}" => {
-                    let want = match p {
-                        ")" => "(",
-                        "]" => "[",
-                        _ => "{",
-                    };
-                    match stack.pop() {
-                        Some((open, _)) if open == want => {}
-                        Some((open, line)) => {
-                            return Err(SyntaxError {
-                                line: t.line,
-                                message: format!("`{p}` closes `{open}` opened on line {line}"),
-                            });
-                        }
-                        None => {
-                            return Err(SyntaxError {
-                                line: t.line,
-                                message: format!("unmatched `{p}`"),
-                            });
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    if let Some((open, line)) = stack.pop() {
-        return Err(SyntaxError {
-            line,
-            message: format!("`{open}` is never closed"),
-        });
-    }
-    Ok(())
 }
 
 struct Parser<'a> {

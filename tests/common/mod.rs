@@ -64,3 +64,58 @@ pub fn json_of(output: &std::process::Output) -> serde_json::Value {
         )
     })
 }
+
+/// Every file below `root` (relative path) with its bytes: compare before/after to prove
+/// that nothing, or exactly what was intended, changed.
+pub fn tree(root: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    for e in walkdir::WalkDir::new(root).sort_by_file_name() {
+        let e = e.unwrap();
+        if e.file_type().is_file() {
+            out.insert(
+                e.path().strip_prefix(root).unwrap().to_path_buf(),
+                std::fs::read(e.path()).unwrap(),
+            );
+        }
+    }
+    out
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// `php -l` must accept `path`.
+pub fn php_lint(path: &Path) {
+    let out = std::process::Command::new("php")
+        .arg("-l")
+        .arg(path)
+        .output()
+        .expect("php is installed (scripts/test.sh installs php-cli)");
+    assert!(
+        out.status.success(),
+        "php -l {}: {}",
+        path.display(),
+        text(&out.stdout)
+    );
+}
+
+/// `git apply --check` must accept `diff` from `root` (the untouched site). The patch file
+/// is written next to `root`, not inside it, so it is not part of the tree.
+pub fn git_apply_check(root: &Path, diff: &str) {
+    let patch = root.parent().unwrap().join("rcfg-test.patch");
+    std::fs::write(&patch, diff).unwrap();
+    let out = std::process::Command::new("git")
+        .args(["apply", "--check", "-v"])
+        .arg(&patch)
+        .current_dir(root)
+        .output()
+        .unwrap();
+    std::fs::remove_file(&patch).unwrap();
+    assert!(
+        out.status.success(),
+        "git apply --check: {}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}

@@ -7,6 +7,7 @@
 use anyhow::{Result, bail};
 use serde_json::Value;
 
+pub use crate::patch::edit::{Edit, apply};
 use crate::patch::render::php_quote;
 use crate::syntax::php::{ArrayItem, Expr};
 
@@ -101,37 +102,6 @@ pub struct Style {
     pub unit: String,
     /// Whether the last entry of an array is followed by a comma.
     pub trailing_comma: bool,
-}
-
-/// A byte edit: replace `start..end` with `text`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Edit {
-    pub start: usize,
-    pub end: usize,
-    pub text: String,
-}
-
-/// Apply non-overlapping edits to `src`.
-pub fn apply(src: &str, mut edits: Vec<Edit>) -> Result<String> {
-    edits.sort_by_key(|e| (e.start, e.end));
-    for pair in edits.windows(2) {
-        if pair[0].end > pair[1].start {
-            bail!(
-                "internal error: overlapping edits at bytes {}..{}",
-                pair[1].start,
-                pair[0].end
-            );
-        }
-    }
-    let mut out = String::with_capacity(src.len() + 1024);
-    let mut at = 0;
-    for e in &edits {
-        out.push_str(&src[at..e.start]);
-        out.push_str(&e.text);
-        at = e.end;
-    }
-    out.push_str(&src[at..]);
-    Ok(out)
 }
 
 /// An array literal in the source: its entries and where its body is.

@@ -23,7 +23,7 @@ use serde::Serialize;
 use self::edit::{Outcome, Style, Want};
 use super::cmd::{DEFAULT_PASSWORD_ENV, DEFAULT_SESSION_PASSWORD_ENV};
 use super::render::{Templates, php_quote};
-use super::{Endpoint, Patch, Plan, Planner, Secret, Target};
+use super::{Endpoint, Patch, Plan, Planner, Target};
 use crate::model::{Cms, Site, Transport};
 use crate::syntax::php::{self, ArrayItem, Expr, StmtKind};
 
@@ -71,22 +71,9 @@ impl Planner for MagentoPlanner {
         let after = patch_env_php(&path, &before, site, target, templates, &mut plan)?;
         plan.patches
             .push(Patch::edit(&site.path, rel, before, after));
-        for ep in [&target.cache, &target.session] {
-            if let Some(pw) = &ep.password {
-                push_secret(&mut plan, pw);
-            }
-        }
+        plan.add_secret(&target.cache);
+        plan.add_secret(&target.session);
         Ok(plan)
-    }
-}
-
-fn push_secret(plan: &mut Plan, pw: &Secret) {
-    plan.secrets.push(pw.clone());
-    // The PHP-escaped form is what appears in the file when the password has ' or \.
-    let quoted = php_quote(pw.expose());
-    let inner = &quoted[1..quoted.len() - 1];
-    if inner != pw.expose() {
-        plan.secrets.push(Secret::new(inner));
     }
 }
 

@@ -13,9 +13,10 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Value, json};
 
+use super::super::edit::{self, Edit, line_start};
 use super::super::render::Templates;
 use super::super::{Patch, Plan, Target};
-use super::{Edit, Want, apply_edits, classic_wants, line_start, matches, parse_php, rel_path};
+use super::{Want, classic_wants, matches, parse_php, rel_path};
 use crate::fsutil;
 use crate::model::Site;
 use crate::syntax::php::{Expr, Stmt, StmtKind};
@@ -154,7 +155,7 @@ pub(super) fn plan(site: &Site, target: &Target, templates: &Templates) -> Resul
     })?;
     let stmts = parse_php(&app_path, &app_before)?;
     let mut plan = Plan::new(&site.path);
-    super::add_secret(&mut plan, &target.cache);
+    plan.add_secret(&target.cache);
     if target.cache.username.is_some() {
         bail!(
             "{app_file}: an ACL user name needs WP_REDIS_PASSWORD as an array, which .env cannot hold; set it in config/application.php by hand — nothing written"
@@ -237,7 +238,7 @@ pub(super) fn plan(site: &Site, target: &Target, templates: &Templates) -> Resul
             s.line
         ));
     }
-    let app_after = apply_edits(&app_before, edits);
+    let app_after = edit::apply_eol(&app_before, edits)?;
 
     // .env
     let lines = env_lines(&env_before);
@@ -280,14 +281,14 @@ pub(super) fn plan(site: &Site, target: &Target, templates: &Templates) -> Resul
             }
         }
     }
-    let mut env_after = apply_edits(&env_before, env_edits);
+    let mut env_after = edit::apply_eol(&env_before, env_edits)?;
     if !append.is_empty() {
         let mut text = String::new();
         if !env_after.is_empty() && !env_after.ends_with('\n') {
             text.push('\n');
         }
         text.push_str(&templates.render("wordpress/bedrock.env", &json!({ "vars": append }))?);
-        env_after.push_str(&super::eol(&env_before, &text));
+        env_after.push_str(&edit::eol(&env_before, &text));
     }
 
     plan.patches.push(Patch::edit(
