@@ -24,7 +24,15 @@ impl JsFile {
                 .collect(),
             Err(e) => return Err((e, src)),
         };
-        let partner = match partners(&toks) {
+        let partner = match super::php::bracket_partners(toks.iter().map(|t| {
+            (
+                match t.kind {
+                    Tok::Punct(p) => Some(p),
+                    _ => None,
+                },
+                t.line,
+            )
+        })) {
             Ok(p) => p,
             Err(e) => return Err((e, src)),
         };
@@ -258,36 +266,6 @@ impl JsFile {
             Err(_) => R::err(format!("cannot read the initialiser of `{name}`")),
         }
     }
-}
-
-pub fn partners(toks: &[Token]) -> Result<Vec<usize>, syn::SyntaxError> {
-    let mut partner = vec![usize::MAX; toks.len()];
-    let mut stack: Vec<usize> = Vec::new();
-    for (i, t) in toks.iter().enumerate() {
-        if let Tok::Punct(p) = t.kind {
-            match p {
-                "(" | "[" | "{" => stack.push(i),
-                ")" | "]" | "}" => {
-                    let Some(o) = stack.pop() else {
-                        return Err(syn::SyntaxError {
-                            line: t.line,
-                            message: format!("unmatched `{p}`"),
-                        });
-                    };
-                    partner[o] = i;
-                    partner[i] = o;
-                }
-                _ => {}
-            }
-        }
-    }
-    if let Some(o) = stack.pop() {
-        return Err(syn::SyntaxError {
-            line: toks[o].line,
-            message: "a bracket is never closed".into(),
-        });
-    }
-    Ok(partner)
 }
 
 /// `(token index, is method call, name)` of every `name(` call.

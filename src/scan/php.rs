@@ -83,7 +83,15 @@ impl PhpFile {
                 .collect(),
             Err(e) => return Err((e, src)),
         };
-        let partner = match partners(&toks) {
+        let partner = match bracket_partners(toks.iter().map(|t| {
+            (
+                match t.kind {
+                    Tok::Punct(p) => Some(p),
+                    _ => None,
+                },
+                t.line,
+            )
+        })) {
             Ok(p) => p,
             Err(e) => return Err((e, src)),
         };
@@ -383,33 +391,33 @@ impl PhpFile {
     }
 }
 
-/// Bracket partners, or an error when brackets do not balance.
-pub fn partners(toks: &[Token]) -> Result<Vec<usize>, syn::SyntaxError> {
-    let mut partner = vec![usize::MAX; toks.len()];
+/// Bracket partners (index of the matching bracket, `usize::MAX` for other tokens), given
+/// each token's punctuation (if any) and line. Unbalanced brackets are the shared
+/// [`crate::syntax::check_balance`] error.
+pub fn bracket_partners<'a, I>(puncts: I) -> Result<Vec<usize>, syn::SyntaxError>
+where
+    I: IntoIterator<Item = (Option<&'a str>, usize)> + Clone,
+{
+    crate::syntax::check_balance(
+        puncts
+            .clone()
+            .into_iter()
+            .filter_map(|(p, line)| p.map(|p| (p, line))),
+    )?;
+    let mut partner = Vec::new();
     let mut stack: Vec<usize> = Vec::new();
-    for (i, t) in toks.iter().enumerate() {
-        if let Tok::Punct(p) = t.kind {
-            match p {
-                "(" | "[" | "{" => stack.push(i),
-                ")" | "]" | "}" => {
-                    let Some(o) = stack.pop() else {
-                        return Err(syn::SyntaxError {
-                            line: t.line,
-                            message: format!("unmatched `{p}`"),
-                        });
-                    };
+    for (i, (p, _)) in puncts.into_iter().enumerate() {
+        partner.push(usize::MAX);
+        match p {
+            Some("(" | "[" | "{") => stack.push(i),
+            Some(")" | "]" | "}") => {
+                if let Some(o) = stack.pop() {
                     partner[o] = i;
                     partner[i] = o;
                 }
-                _ => {}
             }
+            _ => {}
         }
-    }
-    if let Some(o) = stack.pop() {
-        return Err(syn::SyntaxError {
-            line: toks[o].line,
-            message: "a bracket is never closed".into(),
-        });
     }
     Ok(partner)
 }
