@@ -200,6 +200,11 @@ fn analyze_js(ctx: &Ctx, f: &JsFile) -> Vec<Finding> {
                 .iter()
                 .map(|a| f.src[a.start.min(f.src.len())..a.end.min(f.src.len())].to_string())
                 .collect();
+            // `x.set(this, v)` is a WeakMap (TypeScript's downlevelled private fields,
+            // `_RedisStorage_isWorker.set(this, false)`), never a Redis key.
+            if texts.first().is_some_and(|t| t == "this") {
+                continue;
+            }
             let from = m.expiry_arg.unwrap_or(usize::MAX);
             let resolved: Vec<R> = args
                 .iter()
@@ -653,6 +658,17 @@ mod tests {
                 ("js-redis-set-no-ttl".into(), 7),
                 ("js-redis-write-no-expire".into(), 8),
             ]
+        );
+    }
+
+    #[test]
+    fn combining_marks_in_js_identifiers_do_not_hang_the_lexer() {
+        // From WordPress's wp-includes/js/dist/keycodes.js: `I` + U+0307 as an object key.
+        let src =
+            "const map = {\n  I\u{307}: \"\\u0069\",\n  x\u{200d}y: 1,\n};\nredis.set(k, v);\n";
+        assert_eq!(
+            codes(&run(Lang::Js, src, None)),
+            vec![("js-redis-set-no-ttl".into(), 5)]
         );
     }
 }
