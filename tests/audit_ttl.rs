@@ -639,6 +639,7 @@ fn bad_input_is_survived_and_reported() {
         b"\x89PNG\r\n\x1a\n\0\0\0wp_cache_set(",
     );
     std::os::unix::fs::symlink("..", t.path().join("big/loop")).unwrap();
+    std::os::unix::fs::symlink("/nonexistent/getid3.php", t.path().join("big/getid3.php")).unwrap();
 
     let (r, code) = audit(t.path(), &[]);
     assert_eq!(code, 2, "the symlink loop is an error: {r:#}");
@@ -683,6 +684,11 @@ fn bad_input_is_survived_and_reported() {
     assert_eq!(stats["files_too_large"], 1, "{stats}");
     assert_eq!(stats["files_binary"], 1);
     assert_eq!(stats["files_regex_level"], 1);
+    assert_eq!(
+        stats["dangling_symlinks"], 1,
+        "a dangling link is skipped, not an error"
+    );
+    assert_eq!(errors.len(), 1, "{errors:#?}");
 
     // Raising the limit scans the big file.
     let (r, _) = audit(t.path(), &["--max-filesize", "8M"]);

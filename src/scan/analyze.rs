@@ -671,4 +671,19 @@ mod tests {
             vec![("js-redis-set-no-ttl".into(), 5)]
         );
     }
+
+    #[test]
+    fn a_variable_derived_from_itself_is_unresolved_not_looped() {
+        // The shape of WordPress core's set_transient().
+        let src = "function set_transient( $transient, $value, $expiration = 0 ) {\n  $expiration = (int) $expiration;\n  $expiration = apply_filters( \"expiration_of_transient_{$transient}\", $expiration, $value, $transient );\n  return wp_cache_set( $transient, $value, 'transient', $expiration );\n}";
+        let found = run(Lang::Php, src, None);
+        assert_eq!(codes(&found), vec![("expiry-unresolved".into(), 5)]);
+        assert!(
+            found[0]
+                .message
+                .contains("derives $expiration from its previous value"),
+            "{}",
+            found[0].message
+        );
+    }
 }

@@ -100,6 +100,8 @@ pub struct ScanStats {
     pub files_binary: u64,
     /// node_modules packages skipped (they do not depend on a Redis client).
     pub node_modules_skipped: u64,
+    /// Symlinks whose target does not exist (skipped).
+    pub dangling_symlinks: u64,
     /// Findings silenced by `rcfg-ignore` comments.
     pub suppressed: u64,
     /// Findings accepted by the baseline.
@@ -262,6 +264,7 @@ pub fn scan(
     stats.files_too_large = walked.files_too_large;
     stats.files_binary = walked.files_binary;
     stats.node_modules_skipped = walked.node_modules_skipped;
+    stats.dangling_symlinks = walked.dangling_symlinks;
     report.errors.extend(walked.errors);
 
     let mut tree = php::TreeIndex {

@@ -576,7 +576,7 @@ pub struct Resolver<'a> {
 impl Resolver<'_> {
     pub fn resolve(&self, f: &Arc<PhpFile>, sc: Scope, e: &Expr, depth: u32) -> R {
         if depth > MAX_DEPTH {
-            return R::err("too many hops");
+            return R::err("too many hops (the value refers back to itself)");
         }
         let d = depth + 1;
         match e {
@@ -656,6 +656,12 @@ impl Resolver<'_> {
             Expr::Const(name) => self.constant(f, name.trim_start_matches('\\'), d),
             Expr::ClassConst { class, name } => self.class_const(f, sc, class, name, d),
             Expr::Var { name, path } if path.is_empty() => self.variable(f, sc, name, d),
+            Expr::Var { name, .. } if name == "this" => R::err(format!(
+                "`{}` is an object property (set at run time)",
+                e.describe()
+                    .replacen("$this[", "$this->", 1)
+                    .replace(['[', ']', '\''], "")
+            )),
             Expr::Call { name, args } => self.call(f, sc, name.trim_start_matches('\\'), args, d),
             Expr::StaticCall {
                 class,
@@ -869,6 +875,13 @@ impl Resolver<'_> {
             if *op != "=" {
                 return R::err(format!("${name} is modified with `{op}`"));
             }
+            if mentions_var(value, name) {
+                return R::err(format!(
+                    "`${name} = {}` at {} derives ${name} from its previous value",
+                    value.describe(),
+                    f.loc(s.line)
+                ));
+            }
             let r = self.resolve(f, sc, value, d);
             results.push(r.hop(format!(
                 "`${name}` → `${name} = {}` at {}",
@@ -1029,6 +1042,18 @@ impl Resolver<'_> {
             R::err(format!("{shown} returns different values"))
         }
     }
+}
+
+/// Whether `$name` appears in `e` (source-like rendering, whole variable names only).
+fn mentions_var(e: &Expr, name: &str) -> bool {
+    let text = e.describe();
+    let needle = format!("${name}");
+    text.match_indices(&needle).any(|(i, _)| {
+        !text[i + needle.len()..]
+            .chars()
+            .next()
+            .is_some_and(|c| c == '_' || c.is_alphanumeric())
+    })
 }
 
 fn arith(op: &str, a: i64, b: i64) -> Option<i64> {

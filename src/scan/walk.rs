@@ -120,6 +120,7 @@ pub struct WalkOut {
     pub files_too_large: u64,
     pub files_binary: u64,
     pub node_modules_skipped: u64,
+    pub dangling_symlinks: u64,
 }
 
 enum Msg {
@@ -160,6 +161,7 @@ struct Counters {
     too_large: AtomicU64,
     binary: AtomicU64,
     nm_skipped: AtomicU64,
+    dangling: AtomicU64,
 }
 
 /// True when a `node_modules` package directory should be scanned.
@@ -177,6 +179,26 @@ pub fn package_talks_to_redis(dir: &Path, full_name: &str) -> bool {
         .iter()
         .filter_map(|k| json.get(k).and_then(|d| d.as_object()))
         .any(|deps| REDIS_CLIENTS.iter().any(|c| deps.contains_key(*c)))
+}
+
+/// A symlink whose target does not exist (common in packaged trees): skipped, not an error.
+fn is_dangling_link(err: &ignore::Error) -> bool {
+    fn parts(err: &ignore::Error) -> (Option<&Path>, Option<std::io::ErrorKind>) {
+        match err {
+            ignore::Error::WithPath { path, err } => (Some(path.as_path()), parts(err).1),
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                parts(err)
+            }
+            ignore::Error::Io(e) => (None, Some(e.kind())),
+            _ => (None, None),
+        }
+    }
+    match parts(err) {
+        (Some(path), Some(std::io::ErrorKind::NotFound)) => {
+            std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+        }
+        _ => false,
+    }
 }
 
 fn io_error_target(err: &ignore::Error, root: &Path) -> (String, String) {
@@ -287,6 +309,10 @@ pub fn walk(opts: WalkOpts) -> WalkOut {
                 let entry = match res {
                     Ok(e) => e,
                     Err(err) => {
+                        if is_dangling_link(&err) {
+                            counters.dangling.fetch_add(1, Ordering::Relaxed);
+                            return ignore::WalkState::Continue;
+                        }
                         let (target, message) = io_error_target(&err, &root);
                         tx.send(Msg::Error(AuditError { target, message }));
                         return ignore::WalkState::Continue;
@@ -355,6 +381,7 @@ pub fn walk(opts: WalkOpts) -> WalkOut {
         out.files_too_large = counters.too_large.load(Ordering::Relaxed);
         out.files_binary = counters.binary.load(Ordering::Relaxed);
         out.node_modules_skipped = counters.nm_skipped.load(Ordering::Relaxed);
+        out.dangling_symlinks = counters.dangling.load(Ordering::Relaxed);
         out
     })
 }
