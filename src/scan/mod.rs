@@ -259,6 +259,7 @@ pub fn scan(
         max_filesize: sa.max_filesize,
         threads,
         prefilter: walk::prefilter(&rules),
+        sites: site_roots.iter().map(|(p, c, _)| (p.clone(), *c)).collect(),
     });
     stats.files_scanned = walked.files_scanned;
     stats.files_too_large = walked.files_too_large;

@@ -16,6 +16,7 @@ use regex::bytes::Regex;
 use super::cmd::AuditError;
 use super::php::DefineSite;
 use super::rules::{Lang, RuleSet};
+use crate::model::Cms;
 
 pub const VCS_DIRS: &[&str] = &[".git", ".svn", ".hg", ".bzr", "_darcs", "CVS"];
 
@@ -40,6 +41,8 @@ pub fn lang_of(path: &Path) -> Option<Lang> {
 pub struct Prefilter {
     pub re: Regex,
     functions: HashSet<Vec<u8>>,
+    /// Per method matcher: its language, `requires` regex and `site-cms`.
+    method_requires: Vec<(Lang, Option<regex::Regex>, Option<String>)>,
 }
 
 pub fn prefilter(rules: &RuleSet) -> Prefilter {
@@ -60,12 +63,19 @@ pub fn prefilter(rules: &RuleSet) -> Prefilter {
             .iter()
             .map(|f| f.to_ascii_lowercase().into_bytes())
             .collect(),
+        method_requires: rules
+            .matchers
+            .iter()
+            .filter(|m| m.style == super::rules::Style::Method)
+            .map(|m| (m.lang, m.requires.clone(), m.site_cms.clone()))
+            .collect(),
     }
 }
 
 #[derive(Debug, PartialEq)]
 enum Hit {
     Call,
+    Method,
     Define,
     Suppress,
     Nothing,
@@ -93,10 +103,24 @@ impl Prefilter {
             i -= 1;
         }
         match i.checked_sub(1).map(|j| hay[j]) {
-            Some(b'.') => Hit::Call,
-            Some(b'>') if i >= 2 && hay[i - 2] == b'-' => Hit::Call,
+            Some(b'.') => Hit::Method,
+            Some(b'>') if i >= 2 && hay[i - 2] == b'-' => Hit::Method,
             _ => Hit::Nothing,
         }
+    }
+
+    /// Whether some method rule of `lang` can apply to a file: its `requires` regex matches
+    /// the text, or the file belongs to a site of the rule's `site-cms`.
+    fn method_rule_applies(&self, lang: Lang, hay: &[u8], site: Option<Cms>) -> bool {
+        let text = String::from_utf8_lossy(hay);
+        self.method_requires
+            .iter()
+            .filter(|(l, _, _)| *l == lang)
+            .any(|(_, req, cms)| {
+                cms.as_deref()
+                    .is_some_and(|c| site.is_some_and(|s| s.as_str() == c))
+                    || req.as_ref().is_none_or(|r| r.is_match(&text))
+            })
     }
 }
 
@@ -107,6 +131,8 @@ pub struct WalkOpts {
     pub max_filesize: u64,
     pub threads: usize,
     pub prefilter: Prefilter,
+    /// Detected sites (root, CMS), longest root first.
+    pub sites: Vec<(PathBuf, Cms)>,
 }
 
 #[derive(Default)]
@@ -282,6 +308,7 @@ pub fn walk(opts: WalkOpts) -> WalkOut {
     }
     let walker = builder.build_parallel();
     let prefilter = &opts.prefilter;
+    let sites = &opts.sites;
     let max = opts.max_filesize;
     std::thread::scope(|s| {
         let collector = s.spawn(move || {
@@ -348,10 +375,11 @@ pub fn walk(opts: WalkOpts) -> WalkOut {
                     counters.binary.fetch_add(1, Ordering::Relaxed);
                     return ignore::WalkState::Continue;
                 }
-                let (mut call, mut define, mut suppress) = (false, false, false);
+                let (mut call, mut method, mut define, mut suppress) = (false, false, false, false);
                 for m in prefilter.re.find_iter(&buf) {
                     match prefilter.classify(&buf, m.start(), m.as_bytes()) {
                         Hit::Call => call = true,
+                        Hit::Method => method = true,
                         Hit::Define => define = true,
                         Hit::Suppress => suppress = true,
                         Hit::Nothing => {}
@@ -359,6 +387,13 @@ pub fn walk(opts: WalkOpts) -> WalkOut {
                     if call && suppress && (define || lang == Lang::Js) {
                         break;
                     }
+                }
+                if !call && method {
+                    let site = sites
+                        .iter()
+                        .find(|(root, _)| path.starts_with(root))
+                        .map(|(_, c)| *c);
+                    call = prefilter.method_rule_applies(lang, &buf, site);
                 }
                 if call {
                     tx.send(Msg::Candidate(path.to_path_buf(), lang));
@@ -449,9 +484,9 @@ mod tests {
 
     #[test]
     fn prefilter_wants_method_names_after_an_arrow_or_a_dot() {
-        assert_eq!(hits("$this->cache->save($d, 'id');"), vec![Hit::Call]);
-        assert_eq!(hits("redis\n  .hset(k, 'f', 1)"), vec![Hit::Call]);
-        assert_eq!(hits("$obj?->set($a, $b)"), vec![Hit::Call]);
+        assert_eq!(hits("$this->cache->save($d, 'id');"), vec![Hit::Method]);
+        assert_eq!(hits("redis\n  .hset(k, 'f', 1)"), vec![Hit::Method]);
+        assert_eq!(hits("$obj?->set($a, $b)"), vec![Hit::Method]);
         assert_eq!(
             hits("function set($a) {} save($x);"),
             vec![Hit::Nothing, Hit::Nothing]
@@ -467,7 +502,7 @@ mod tests {
         );
         assert_eq!(
             hits("$redis->hSet('h', 'f', 1); $r->HSET('h')"),
-            vec![Hit::Call]
+            vec![Hit::Method]
         );
     }
 }
