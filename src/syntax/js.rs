@@ -173,6 +173,14 @@ pub fn lex(src: &str) -> Result<Vec<Token>, SyntaxError> {
                 let len = rest
                     .find(|ch: char| !(ch == '_' || ch == '$' || ch.is_alphanumeric()))
                     .unwrap_or(rest.len());
+                // A non-ASCII character that is not alphanumeric (a combining mark such as
+                // U+0307 in `İ`, a zero-width joiner) is taken as one identifier character,
+                // so the lexer always advances.
+                let len = if len == 0 {
+                    rest.chars().next().map_or(1, char::len_utf8)
+                } else {
+                    len
+                };
                 push(&mut out, Tok::Ident(rest[..len].to_string()), pos + len);
                 pos += len;
             }

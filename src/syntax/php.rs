@@ -1774,6 +1774,87 @@ fn binary_prec(op: &str) -> Option<u8> {
     })
 }
 
+/// One argument of a call parsed by [`parse_args_at`], with where it starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Arg {
+    pub expr: Expr,
+    /// Named argument (`expire: 60`), when given by name.
+    pub name: Option<String>,
+    /// Byte offset and 1-based line of the argument's first token.
+    pub start: usize,
+    pub line: usize,
+    /// Byte offset one past the argument's last token.
+    pub end: usize,
+}
+
+/// Parse the argument list of a call whose `(` is `tokens[open]` (`tokens` without
+/// comments). Returns the arguments and the index after the closing `)`. Used by the
+/// `audit-ttl` scanner, which looks at calls anywhere in a file, function bodies included.
+pub fn parse_args_at(tokens: &[Token], open: usize) -> Result<(Vec<Arg>, usize), SyntaxError> {
+    let mut p = Parser {
+        t: tokens,
+        i: open,
+        src_len: tokens.last().map_or(0, |t| t.end),
+    };
+    p.expect_punct("(")?;
+    let mut args = Vec::new();
+    while !p.is_punct(")") {
+        if p.peek().is_none() {
+            return Err(p.error("unterminated argument list"));
+        }
+        p.eat_punct("...");
+        let mut name = None;
+        if let (Some(Tok::Ident(n)), Some(Tok::Punct(":"))) = (p.peek(), p.peek_at(1))
+            && !matches!(p.peek_at(2), Some(Tok::Punct(":")))
+        {
+            name = Some(n.clone());
+            p.i += 2;
+        }
+        if p.is_punct(")") {
+            break;
+        }
+        let (start, line) = (p.pos(), p.line());
+        let expr = p.expr()?;
+        args.push(Arg {
+            expr,
+            name,
+            start,
+            line,
+            end: p.prev_end(),
+        });
+        if !p.eat_punct(",") {
+            break;
+        }
+    }
+    p.expect_punct(")")?;
+    Ok((args, p.i))
+}
+
+/// Parse one expression starting at `tokens[at]`; returns it and the index after it.
+pub fn parse_expr_at(tokens: &[Token], at: usize) -> Result<(Expr, usize), SyntaxError> {
+    let mut p = Parser {
+        t: tokens,
+        i: at,
+        src_len: tokens.last().map_or(0, |t| t.end),
+    };
+    let e = p.expr()?;
+    Ok((e, p.i))
+}
+
+/// Parse a token slice (e.g. a function body between its braces, without comments) into
+/// statements, like [`parse`] does for a whole file: nested function and class bodies are
+/// skipped, `if`/loop bodies are included and marked conditional.
+pub fn parse_tokens(tokens: &[Token]) -> Result<Vec<Stmt>, SyntaxError> {
+    let mut p = Parser {
+        t: tokens,
+        i: 0,
+        src_len: tokens.last().map_or(0, |t| t.end),
+    };
+    let mut out = Vec::new();
+    p.statements(&mut out, 0, false)?;
+    Ok(out)
+}
+
 /// Every `define()`d constant in `stmts`, in order (duplicates kept: the first one wins at
 /// run time, later ones are ignored by PHP).
 pub fn defines(stmts: &[Stmt]) -> impl Iterator<Item = (&str, &Expr, &Stmt)> {
@@ -1971,5 +2052,43 @@ mod tests {
         let d: Vec<_> = defines(&stmts).collect();
         assert_eq!(d.len(), 2);
         assert!(d.iter().all(|(_, _, s)| s.conditional));
+    }
+
+    #[test]
+    fn call_arguments_anywhere_and_function_bodies() {
+        let src = "<?php\nclass A { function f() { wp_cache_set( $k, $v, expire: self::TTL ); return 1 + 2; } }";
+        let toks: Vec<Token> = lex(src)
+            .unwrap()
+            .into_iter()
+            .filter(|t| !matches!(t.kind, Tok::Comment(_)))
+            .collect();
+        let open = toks
+            .iter()
+            .position(|t| t.kind == Tok::Ident("wp_cache_set".into()))
+            .unwrap()
+            + 1;
+        let (args, next) = parse_args_at(&toks, open).unwrap();
+        assert_eq!(args.len(), 3);
+        assert_eq!(&src[args[0].start..args[0].end], "$k");
+        assert_eq!(args[2].name.as_deref(), Some("expire"));
+        assert_eq!(
+            args[2].expr,
+            Expr::ClassConst {
+                class: "self".into(),
+                name: "TTL".into()
+            }
+        );
+        assert_eq!(toks[next].kind, Tok::Punct(";"));
+        let body_open = toks
+            .iter()
+            .rposition(|t| t.kind == Tok::Punct("{"))
+            .unwrap();
+        let stmts = parse_tokens(&toks[body_open + 1..toks.len() - 2]).unwrap();
+        assert_eq!(stmts.len(), 2);
+        assert!(
+            matches!(&stmts[1].kind, StmtKind::Return { value, .. } if value.as_int() == Some(3))
+        );
+        let (e, _) = parse_expr_at(&toks, next - 8).unwrap();
+        assert_eq!(e.describe(), "$v");
     }
 }
