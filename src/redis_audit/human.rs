@@ -7,8 +7,6 @@ use std::io::{self, Write};
 use super::LiveReport;
 use super::namespace::Class;
 use crate::report::color::Paint;
-use crate::report::{Finding, Severity};
-use crate::scan::cmd::AuditError;
 
 /// Rows shown before the table is cut (the JSON always has every namespace).
 const MAX_ROWS: usize = 50;
@@ -153,42 +151,6 @@ pub fn write_human(out: &mut impl Write, live: &LiveReport, paint: Paint) -> io:
             "… and {} more namespaces (see --format json)",
             live.namespaces.len() - MAX_ROWS
         )?;
-    }
-    Ok(())
-}
-
-/// Findings and errors under the table (until the shared human printer lands).
-pub fn write_findings(
-    out: &mut impl Write,
-    findings: &[Finding],
-    errors: &[AuditError],
-    paint: Paint,
-) -> io::Result<()> {
-    if !findings.is_empty() {
-        writeln!(out)?;
-    }
-    for f in findings {
-        let sev = match f.severity {
-            Severity::Error => paint.red("error"),
-            Severity::Warning => paint.yellow("warning"),
-            Severity::Info => paint.dim("info"),
-        };
-        writeln!(
-            out,
-            "{sev}[{}]: {}{}",
-            f.code,
-            f.target
-                .as_deref()
-                .map(|t| format!("{t}: "))
-                .unwrap_or_default(),
-            f.message
-        )?;
-        if let Some(h) = &f.hint {
-            writeln!(out, "  hint: {h}")?;
-        }
-    }
-    for e in errors {
-        writeln!(out, "{}: {}: {}", paint.red("error"), e.target, e.message)?;
     }
     Ok(())
 }

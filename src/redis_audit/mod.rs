@@ -37,7 +37,7 @@ use crate::scan::cmd::{AuditArgs, AuditError, AuditReport};
 use connect::{Addr, Endpoint, TlsFiles};
 use namespace::{Class, Classifier, Layout, SiteClaim, SiteMatcher};
 use policy::{Policy, PolicyConfig};
-use scan::{BUCKETS, Limiter, NsAcc, ScanOptions};
+use scan::{Limiter, NsAcc, ScanOptions};
 
 /// Live-audit flags (flattened into `audit-ttl`).
 #[derive(Debug, Default, Args)]
@@ -329,19 +329,6 @@ impl TtlBuckets {
             over_7d: c[4],
             none: c[5],
         }
-    }
-
-    /// `(label, count)` in display order (the labels of [`scan::BUCKETS`]).
-    pub fn iter(&self) -> impl Iterator<Item = (&'static str, u64)> {
-        let c = [
-            self.under_1m,
-            self.m1_h1,
-            self.h1_d1,
-            self.d1_d7,
-            self.over_7d,
-            self.none,
-        ];
-        BUCKETS.into_iter().zip(c)
     }
 }
 

@@ -72,9 +72,6 @@ impl Limiter {
     }
 }
 
-/// TTL distribution buckets, in order: `<1m`, `1m-1h`, `1h-1d`, `1d-7d`, `>7d`, `none`.
-pub const BUCKETS: [&str; 6] = ["<1m", "1m-1h", "1h-1d", "1d-7d", ">7d", "none"];
-
 fn bucket(pttl_ms: i64) -> usize {
     match pttl_ms {
         ..0 => 5,

@@ -57,7 +57,6 @@ pub struct Raw {
     writer: Stream,
     line: Vec<u8>,
     bulk: Vec<u8>,
-    array_stack: Vec<usize>,
 }
 
 /// A walk connection: raw for unix/TCP, the crate's for TLS.
@@ -141,7 +140,6 @@ impl Wire {
             writer,
             line: Vec::with_capacity(64),
             bulk: Vec::with_capacity(256),
-            array_stack: Vec::new(),
         };
         let mut hello = Vec::new();
         let mut expected = 0;
