@@ -186,10 +186,10 @@ pub fn lex(src: &str) -> Result<Vec<Token>, SyntaxError> {
             }
             _ => {
                 let rest = &src[pos..];
-                match PUNCTS.iter().find(|p| rest.starts_with(**p)) {
+                match super::longest_punct(PUNCTS, rest) {
                     Some(p) => {
                         // `?.` followed by a digit is `?` then a number.
-                        if *p == "?." && rest.as_bytes().get(2).is_some_and(u8::is_ascii_digit) {
+                        if p == "?." && rest.as_bytes().get(2).is_some_and(u8::is_ascii_digit) {
                             push(&mut out, Tok::Punct("?"), pos + 1);
                             pos += 1;
                         } else {

@@ -46,3 +46,13 @@ pub fn check_balance<'a>(
         None => Ok(()),
     }
 }
+
+/// The first entry of `table` (longest first) that `rest` starts with. Comparing the first
+/// byte before the rest keeps the lexers' hottest lookup cheap.
+pub fn longest_punct(table: &[&'static str], rest: &str) -> Option<&'static str> {
+    let first = *rest.as_bytes().first()?;
+    table
+        .iter()
+        .find(|p| p.as_bytes()[0] == first && rest.starts_with(**p))
+        .copied()
+}

@@ -231,7 +231,7 @@ impl Lexer<'_> {
                 }
                 _ => {
                     let rest = &self.src[self.pos..];
-                    match PUNCTS.iter().find(|p| rest.starts_with(**p)) {
+                    match super::longest_punct(PUNCTS, rest) {
                         Some(p) => {
                             self.pos += p.len();
                             self.push(Tok::Punct(p), start, line);
