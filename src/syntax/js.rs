@@ -186,7 +186,10 @@ pub fn lex(src: &str) -> Result<Vec<Token>, SyntaxError> {
             }
             _ => {
                 let rest = &src[pos..];
-                match PUNCTS.iter().find(|p| rest.starts_with(**p)) {
+                match PUNCTS
+                    .iter()
+                    .find(|p| rest.as_bytes()[0] == p.as_bytes()[0] && rest.starts_with(**p))
+                {
                     Some(p) => {
                         // `?.` followed by a digit is `?` then a number.
                         if *p == "?." && rest.as_bytes().get(2).is_some_and(u8::is_ascii_digit) {
