@@ -3,9 +3,6 @@
 //! `main` only parses the command line, hands the resolved options to the subcommand and turns
 //! the outcome into a process exit code. It is the one place that prints top-level errors.
 
-// Modules land in stages; the skeleton carries items later stages use.
-#![allow(dead_code)]
-
 mod cli;
 mod cms;
 mod config;

@@ -22,10 +22,6 @@ use crate::syntax::php::{self, Expr, StmtKind};
 pub struct Drupal;
 
 impl Detector for Drupal {
-    fn cms(&self) -> Cms {
-        Cms::Drupal
-    }
-
     fn detect(&self, dir: &Path, errors: &mut Vec<DetectError>) -> Option<Site> {
         if let Some(webroot) = composer_web_root(dir) {
             let layout = if webroot == dir {

@@ -45,7 +45,6 @@ impl DetectError {
 
 /// Recognises one CMS.
 pub trait Detector: Sync {
-    fn cms(&self) -> Cms;
     /// `Some(site)` when `dir` is the root of a site of this CMS. Must be cheap when it is
     /// not: a few `stat`s, no directory walks. Problems reading the site's config files go
     /// to `errors`; the site is still returned with what could be read.

@@ -25,10 +25,6 @@ use crate::syntax::php::{self, Expr, StmtKind};
 pub struct WordPress;
 
 impl Detector for WordPress {
-    fn cms(&self) -> Cms {
-        Cms::WordPress
-    }
-
     fn detect(&self, dir: &Path, errors: &mut Vec<DetectError>) -> Option<Site> {
         if let Some(site) = detect_bedrock(dir, errors) {
             return Some(site);

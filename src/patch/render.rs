@@ -68,6 +68,7 @@ impl Templates {
             .with_context(|| format!("rendering templates/{name}.hbs"))
     }
 
+    #[cfg(test)]
     pub fn names(&self) -> Vec<&str> {
         let mut n: Vec<&str> = self.hb.get_templates().keys().map(String::as_str).collect();
         n.sort_unstable();

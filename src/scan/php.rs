@@ -31,7 +31,6 @@ pub struct FnDecl {
     /// Token indexes of the body's `{` and `}` (equal for abstract methods).
     pub open: usize,
     pub close: usize,
-    pub line: usize,
     stmts: OnceLock<Vec<Stmt>>,
 }
 
@@ -188,7 +187,6 @@ impl PhpFile {
             j += 1;
         }
         let name = self.ident(j)?.to_string();
-        let line = self.toks[j].line;
         if !self.is_punct(j + 1, "(") {
             return None;
         }
@@ -212,7 +210,6 @@ impl PhpFile {
             params,
             open,
             close,
-            line,
             stmts: OnceLock::new(),
         })
     }
@@ -380,10 +377,6 @@ impl PhpFile {
             return "";
         }
         &self.src[self.toks[j].start..self.toks[arrow].start]
-    }
-
-    pub fn line_of(&self, tok: usize) -> usize {
-        self.toks.get(tok).map_or(1, |t| t.line)
     }
 
     pub fn loc(&self, line: usize) -> String {

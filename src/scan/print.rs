@@ -41,6 +41,12 @@ fn sev_label(p: Paint, s: Severity) -> String {
 
 /// `path:line:col: severity[rule] message`, the code line, the trace and the hint.
 pub fn human(out: &mut impl Write, report: &AuditReport, paint: Paint) -> Result<()> {
+    if let Some(live) = &report.live {
+        crate::redis_audit::write_human(out, live, paint)?;
+        if !report.findings.is_empty() {
+            writeln!(out)?;
+        }
+    }
     for f in &report.findings {
         let head = match (&f.location, &f.target) {
             (Some(l), _) => l.to_string(),
@@ -67,8 +73,6 @@ pub fn human(out: &mut impl Write, report: &AuditReport, paint: Paint) -> Result
             writeln!(out, "  {pad} = {} {h}", paint.dim("help:"))?;
         }
     }
-    // lead: wire redis_audit::write_human here
-    // if let Some(live) = &report.live { crate::redis_audit::write_human(out, live, paint)?; }
     for e in &report.errors {
         writeln!(
             out,

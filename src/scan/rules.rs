@@ -56,6 +56,8 @@ struct RulesFile {
 pub struct RuleSpec {
     pub id: String,
     pub severity: Severity,
+    /// Read by the rule-example tests; declared so the data file is validated.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub languages: Vec<Lang>,
     pub message: String,
     pub hint: String,
@@ -63,8 +65,10 @@ pub struct RuleSpec {
     #[serde(default, rename = "match")]
     pub matches: Vec<MatchSpec>,
     #[serde(default)]
+    #[cfg_attr(not(test), allow(dead_code))]
     pub valid: Vec<String>,
     #[serde(default)]
+    #[cfg_attr(not(test), allow(dead_code))]
     pub invalid: Vec<String>,
 }
 

@@ -14,10 +14,6 @@ use crate::model::{Cms, Site};
 pub struct Magento;
 
 impl Detector for Magento {
-    fn cms(&self) -> Cms {
-        Cms::Magento2
-    }
-
     fn detect(&self, dir: &Path, errors: &mut Vec<DetectError>) -> Option<Site> {
         if dir.join("bin/magento").is_file() && dir.join("app/etc").is_dir() {
             return Some(detect_magento2(dir, errors));

@@ -19,10 +19,6 @@ pub const CONFIG_FILES: &[&str] = &["medusa-config.ts", "medusa-config.js"];
 const MEDUSA: &str = "@medusajs/medusa";
 
 impl Detector for Medusa {
-    fn cms(&self) -> Cms {
-        Cms::Medusa
-    }
-
     fn detect(&self, dir: &Path, errors: &mut Vec<DetectError>) -> Option<Site> {
         let config = CONFIG_FILES
             .iter()

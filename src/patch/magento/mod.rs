@@ -41,9 +41,6 @@ pub const DEAD_BACKEND_OPTIONS: &[&str] = &[
     "id_prefix",
 ];
 
-/// The auto-expire pattern rcfg writes: matches every cache id (see the template comment).
-pub const AUTO_EXPIRE_PATTERN: &str = "/^/";
-
 const CM_BACKEND: &str = "Cm_Cache_Backend_Redis";
 const M24_BACKEND: &str = "Magento\\Framework\\Cache\\Backend\\Redis";
 

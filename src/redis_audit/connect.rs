@@ -1,0 +1,624 @@
+//! Reaching Redis like redis-cli does: `redis://`, `rediss://` and `unix://` URLs, ACL user
+//! and password (URL, `REDISCLI_AUTH` or a file), TLS files, connect/read timeouts, and
+//! precise messages for what goes wrong (refused, auth, wrong db, TLS, timeout).
+//!
+//! The connection handshake sends only `AUTH` (when a password is set) and `SELECT` (for a
+//! non-zero db): no `HELLO`, no `CLIENT SETINFO`. Labels shown to users never carry a
+//! password.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use redis::{
+    ClientTlsConfig, ConnectionAddr, ConnectionInfo, IntoConnectionInfo, RedisConnectionInfo,
+    TlsCertificates,
+};
+
+use crate::model::Transport;
+
+/// Where the server is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Addr {
+    Tcp { host: String, port: u16 },
+    Tls { host: String, port: u16 },
+    Unix { path: String },
+}
+
+/// TLS material given with `--tls-*`.
+#[derive(Debug, Clone, Default)]
+pub struct TlsFiles {
+    pub ca: Option<PathBuf>,
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    pub insecure: bool,
+}
+
+/// A resolved endpoint: address, credentials, db, TLS and timeouts.
+#[derive(Clone)]
+pub struct Endpoint {
+    pub addr: Addr,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    /// The db named in the URL (`/3` or `?db=3`).
+    pub url_db: Option<i64>,
+    pub tls: TlsFiles,
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never show the password, not even in debug output.
+        f.debug_struct("Endpoint")
+            .field("addr", &self.addr)
+            .field("user", &self.user)
+            .field("password_set", &self.password.is_some())
+            .field("url_db", &self.url_db)
+            .finish()
+    }
+}
+
+/// What `parse_url` reads from the text of a URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedUrl {
+    pub addr: Addr,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    pub db: Option<i64>,
+    pub insecure: bool,
+}
+
+/// Parse `redis://[user[:pass]@]host[:port][/db]`, `rediss://…`, `unix:///path[?db=N]`, a
+/// bare socket path, or `host:port`. Errors show the URL with its password masked.
+pub fn parse_url(url: &str) -> Result<ParsedUrl> {
+    let shown = mask_url(url);
+    let (scheme, rest) = match url.split_once("://") {
+        Some((s, r)) => (s.to_ascii_lowercase(), r),
+        None if url.starts_with('/') => ("unix".to_string(), url),
+        None => ("redis".to_string(), url),
+    };
+    let (rest, fragment) = match rest.split_once('#') {
+        Some((r, f)) => (r, Some(f)),
+        None => (rest, None),
+    };
+    let (rest, query) = match rest.split_once('?') {
+        Some((r, q)) => (r, q),
+        None => (rest, ""),
+    };
+    let mut db = None;
+    let mut user = None;
+    let mut password = None;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let v = percent_decode(v);
+        match k {
+            "db" => db = Some(parse_db(&v).with_context(|| format!("{shown}: bad db"))?),
+            "user" | "username" => user = Some(v),
+            "pass" | "password" => password = Some(v),
+            "protocol" => {}
+            other => bail!("{shown}: unknown URL parameter `{other}`"),
+        }
+    }
+    let insecure = fragment == Some("insecure");
+    match scheme.as_str() {
+        "unix" | "redis+unix" | "valkey+unix" => {
+            if rest.is_empty() || !rest.starts_with('/') {
+                bail!(
+                    "{shown}: a unix URL needs an absolute socket path (unix:///path/to/redis.sock)"
+                );
+            }
+            Ok(ParsedUrl {
+                addr: Addr::Unix {
+                    path: percent_decode(rest),
+                },
+                user,
+                password,
+                db,
+                insecure,
+            })
+        }
+        "redis" | "rediss" | "valkey" | "valkeys" => {
+            let (authority, path) = match rest.find('/') {
+                Some(i) => (&rest[..i], &rest[i + 1..]),
+                None => (rest, ""),
+            };
+            let hostport = match authority.rsplit_once('@') {
+                Some((userinfo, hp)) => {
+                    let (u, p) = match userinfo.split_once(':') {
+                        Some((u, p)) => (u, Some(p)),
+                        None => (userinfo, None),
+                    };
+                    if !u.is_empty() {
+                        user = Some(percent_decode(u));
+                    }
+                    if let Some(p) = p.filter(|p| !p.is_empty()) {
+                        password = Some(percent_decode(p));
+                    }
+                    hp
+                }
+                None => authority,
+            };
+            let (host, port) =
+                split_host_port(hostport).with_context(|| format!("{shown}: bad host or port"))?;
+            if host.is_empty() {
+                bail!("{shown}: no host");
+            }
+            if !path.is_empty() {
+                db = Some(parse_db(path).with_context(|| format!("{shown}: bad db `/{path}`"))?);
+            }
+            let addr = if scheme == "rediss" || scheme == "valkeys" {
+                Addr::Tls { host, port }
+            } else {
+                Addr::Tcp { host, port }
+            };
+            Ok(ParsedUrl {
+                addr,
+                user,
+                password,
+                db,
+                insecure,
+            })
+        }
+        other => {
+            bail!("{shown}: unsupported scheme `{other}://` (use redis://, rediss:// or unix://)")
+        }
+    }
+}
+
+fn parse_db(text: &str) -> Result<i64> {
+    let db: i64 = text.trim().parse().context("not a number")?;
+    if db < 0 {
+        bail!("database numbers start at 0");
+    }
+    Ok(db)
+}
+
+fn split_host_port(hp: &str) -> Result<(String, u16)> {
+    if let Some(rest) = hp.strip_prefix('[') {
+        let (host, after) = rest.split_once(']').context("unclosed [")?;
+        let port = match after.strip_prefix(':') {
+            Some(p) => p.parse().context("bad port")?,
+            None => 6379,
+        };
+        return Ok((host.to_string(), port));
+    }
+    match hp.rsplit_once(':') {
+        Some((h, p)) => Ok((h.to_string(), p.parse().context("bad port")?)),
+        None => Ok((hp.to_string(), 6379)),
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 3 <= bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+            if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The URL with any password replaced by `****` (for error messages about the URL itself).
+pub fn mask_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority_end, _) = rest
+        .char_indices()
+        .find(|&(_, c)| c == '/' || c == '?' || c == '#')
+        .unwrap_or((rest.len(), ' '));
+    let authority = &rest[..authority_end];
+    let mut masked_auth = authority.to_string();
+    if let Some((userinfo, hp)) = authority.rsplit_once('@') {
+        let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+        masked_auth = if userinfo.contains(':') {
+            format!("{user}:****@{hp}")
+        } else {
+            format!("{user}@{hp}")
+        };
+    }
+    let mut tail = rest[authority_end..].to_string();
+    for key in ["pass=", "password="] {
+        if let Some(i) = tail.find(key) {
+            let start = i + key.len();
+            let end = tail[start..].find('&').map_or(tail.len(), |e| start + e);
+            tail.replace_range(start..end, "****");
+        }
+    }
+    format!("{scheme}://{masked_auth}{tail}")
+}
+
+impl Endpoint {
+    /// `redis://host:port/db`, `rediss://…`, `unix:///path?db=N`, with the user but never
+    /// the password.
+    pub fn label(&self, db: i64) -> String {
+        let user = self
+            .user
+            .as_deref()
+            .map(|u| format!("{u}@"))
+            .unwrap_or_default();
+        match &self.addr {
+            Addr::Tcp { host, port } => format!("redis://{user}{}:{port}/{db}", bracket(host)),
+            Addr::Tls { host, port } => format!("rediss://{user}{}:{port}/{db}", bracket(host)),
+            Addr::Unix { path } => format!("unix://{path}?db={db}"),
+        }
+    }
+
+    /// The endpoint without a db (for cluster nodes and headers).
+    pub fn server_label(&self) -> String {
+        let user = self
+            .user
+            .as_deref()
+            .map(|u| format!("{u}@"))
+            .unwrap_or_default();
+        match &self.addr {
+            Addr::Tcp { host, port } => format!("redis://{user}{}:{port}", bracket(host)),
+            Addr::Tls { host, port } => format!("rediss://{user}{}:{port}", bracket(host)),
+            Addr::Unix { path } => format!("unix://{path}"),
+        }
+    }
+
+    /// The same transport as `detect` reports for sites (for `--sites` attribution).
+    pub fn transport(&self) -> Transport {
+        match &self.addr {
+            Addr::Tcp { host, port } => Transport::Tcp {
+                host: host.clone(),
+                port: *port,
+            },
+            Addr::Tls { host, port } => Transport::Tls {
+                host: host.clone(),
+                port: *port,
+            },
+            Addr::Unix { path } => Transport::Unix { path: path.clone() },
+        }
+    }
+
+    /// The same credentials, TLS and timeouts at another host/port (a cluster node).
+    pub fn at(&self, host: &str, port: u16) -> Endpoint {
+        let mut ep = self.clone();
+        ep.addr = match &self.addr {
+            Addr::Tls { .. } => Addr::Tls {
+                host: host.to_string(),
+                port,
+            },
+            _ => Addr::Tcp {
+                host: host.to_string(),
+                port,
+            },
+        };
+        ep
+    }
+
+    fn connection_info(&self, db: i64) -> Result<ConnectionInfo> {
+        let addr = match &self.addr {
+            Addr::Tcp { host, port } => ConnectionAddr::Tcp(host.clone(), *port),
+            Addr::Tls { host, port } => ConnectionAddr::TcpTls {
+                host: host.clone(),
+                port: *port,
+                insecure: self.tls.insecure,
+                tls_params: None,
+            },
+            Addr::Unix { path } => ConnectionAddr::Unix(PathBuf::from(path)),
+        };
+        let mut redis = RedisConnectionInfo::default()
+            .set_db(db)
+            .set_skip_set_lib_name();
+        if let Some(password) = &self.password {
+            redis = redis.set_password(password);
+            if let Some(user) = &self.user {
+                redis = redis.set_username(user);
+            }
+        }
+        let info = addr
+            .into_connection_info()
+            .context("building the connection")?
+            .set_redis_settings(redis)
+            .set_tcp_settings(redis::io::tcp::TcpSettings::default().set_nodelay(true));
+        Ok(info)
+    }
+
+    fn client(&self, db: i64) -> Result<redis::Client> {
+        let info = self.connection_info(db)?;
+        let wants_files =
+            self.tls.ca.is_some() || self.tls.cert.is_some() || self.tls.key.is_some();
+        if !matches!(self.addr, Addr::Tls { .. }) {
+            if wants_files || self.tls.insecure {
+                bail!("--tls-* options need a rediss:// URL");
+            }
+            return redis::Client::open(info).context("building the client");
+        }
+        if !wants_files {
+            return redis::Client::open(info).context("building the client");
+        }
+        let read = |p: &PathBuf, what: &str| {
+            std::fs::read(p)
+                .with_context(|| format!("cannot read the TLS {what} file {}", p.display()))
+        };
+        let root_cert = self.tls.ca.as_ref().map(|p| read(p, "CA")).transpose()?;
+        let client_tls = match (&self.tls.cert, &self.tls.key) {
+            (Some(c), Some(k)) => Some(ClientTlsConfig {
+                client_cert: read(c, "certificate")?,
+                client_key: read(k, "key")?,
+            }),
+            (None, None) => None,
+            _ => bail!("--tls-cert and --tls-key go together"),
+        };
+        redis::Client::build_with_tls(
+            info,
+            TlsCertificates {
+                client_tls,
+                root_cert,
+            },
+        )
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "TLS setup failed: {e} (the key must be PEM PKCS#8, the certificates PEM)"
+            )
+        })
+    }
+
+    /// Open one connection to `db` (AUTH and SELECT happen here), with the read timeout set.
+    /// The error text is already the precise, user-facing reason.
+    pub fn connect(&self, db: i64) -> Result<redis::Connection, String> {
+        let client = self.client(db).map_err(|e| format!("{e:#}"))?;
+        let con = client
+            .get_connection_with_timeout(self.connect_timeout)
+            .map_err(|e| self.describe(&e, db, true))?;
+        con.set_read_timeout(Some(self.read_timeout))
+            .and_then(|()| con.set_write_timeout(Some(self.read_timeout)))
+            .map_err(|e| self.describe(&e, db, false))?;
+        Ok(con)
+    }
+
+    /// A precise, password-free description of a connection or command error.
+    pub fn describe(&self, err: &redis::RedisError, db: i64, connecting: bool) -> String {
+        let text = err.to_string();
+        let mut kind = io_error(err).map(std::io::Error::kind);
+        if kind.is_none() && err.is_connection_refusal() {
+            kind = Some(std::io::ErrorKind::ConnectionRefused);
+        }
+        if kind.is_none() && err.is_timeout() {
+            kind = Some(std::io::ErrorKind::TimedOut);
+        }
+        let code = if err.kind() == redis::ErrorKind::AuthenticationFailed {
+            "WRONGPASS"
+        } else {
+            err.code().unwrap_or_default()
+        };
+        let detail = err.detail().unwrap_or_default();
+        let dropped = connecting && (err.is_connection_dropped() || text.contains("reset"));
+        self.describe_parts(kind, code, detail, &text, db, connecting, dropped)
+    }
+
+    /// The same for an I/O error on a raw connection.
+    pub fn describe_io(&self, err: &std::io::Error, connecting: bool) -> String {
+        let text = err.to_string();
+        let dropped = matches!(
+            err.kind(),
+            std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::BrokenPipe
+                | std::io::ErrorKind::UnexpectedEof
+        );
+        self.describe_parts(
+            Some(err.kind()),
+            "",
+            "",
+            &text,
+            0,
+            connecting,
+            dropped && connecting,
+        )
+    }
+
+    /// The same for an error reply (`-WRONGPASS …`, `-ERR DB index is out of range`).
+    pub fn describe_server(&self, reply: &str, db: i64) -> String {
+        let (code, detail) = reply.split_once(' ').unwrap_or((reply, ""));
+        self.describe_parts(None, code, detail, reply, db, true, false)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn describe_parts(
+        &self,
+        io_kind: Option<std::io::ErrorKind>,
+        code: &str,
+        detail: &str,
+        text: &str,
+        db: i64,
+        connecting: bool,
+        dropped: bool,
+    ) -> String {
+        use std::io::ErrorKind as K;
+        let tls = matches!(self.addr, Addr::Tls { .. });
+        let unix = matches!(self.addr, Addr::Unix { .. });
+        if unix && (io_kind == Some(K::NotFound) || text.contains("No such file")) {
+            return "no such socket file (is redis-server running with this unixsocket?)"
+                .to_string();
+        }
+        if io_kind == Some(K::ConnectionRefused) || text.contains("Connection refused") {
+            return "connection refused (is redis-server running and listening there?)".to_string();
+        }
+        if io_kind == Some(K::PermissionDenied) || text.contains("Permission denied") {
+            return "permission denied opening the socket".to_string();
+        }
+        if matches!(io_kind, Some(K::TimedOut | K::WouldBlock))
+            || text.contains("timed out")
+            || text.contains("Resource temporarily unavailable")
+        {
+            let d = if connecting {
+                self.connect_timeout
+            } else {
+                self.read_timeout
+            };
+            return format!(
+                "timed out after {} ({})",
+                fmt_duration(d),
+                if connecting { "connect" } else { "read" }
+            );
+        }
+        if code == "WRONGPASS" {
+            let d = if detail.is_empty() {
+                "invalid username-password pair or user is disabled"
+            } else {
+                detail
+            };
+            return format!("authentication failed: {d}");
+        }
+        if code == "NOAUTH" {
+            return "authentication required: give a password in the URL, REDISCLI_AUTH or --password-file".to_string();
+        }
+        if code == "NOPERM" {
+            let d = if detail.is_empty() {
+                "a command rcfg needs is not allowed"
+            } else {
+                detail
+            };
+            return format!("permission denied by ACL: {d}");
+        }
+        if text.contains("DB index is out of range") {
+            return format!(
+                "database {db} does not exist on this server (DB index is out of range)"
+            );
+        }
+        let lower = text.to_ascii_lowercase();
+        if tls
+            && connecting
+            && (lower.contains("ssl")
+                || lower.contains("tls")
+                || lower.contains("certificate")
+                || lower.contains("handshake"))
+        {
+            return format!("TLS handshake failed: {text}");
+        }
+        if dropped {
+            if tls {
+                return format!("TLS connection failed: {text}");
+            }
+            return format!(
+                "the server closed the connection ({text}); if this is a TLS port, use rediss://"
+            );
+        }
+        text.to_string()
+    }
+}
+
+fn io_error(err: &redis::RedisError) -> Option<&std::io::Error> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = source {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            return Some(io);
+        }
+        source = e.source();
+    }
+    None
+}
+
+fn bracket(host: &str) -> String {
+    if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    }
+}
+
+pub fn fmt_duration(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}ms", d.as_millis())
+    }
+}
+
+/// `5`, `2.5`, `5s`, `500ms`.
+pub fn parse_duration(text: &str) -> Result<Duration> {
+    let t = text.trim();
+    let (num, scale) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1.0)
+    } else {
+        (t, 1.0)
+    };
+    let v: f64 = num
+        .trim()
+        .parse()
+        .with_context(|| format!("`{text}` is not a duration (5, 2.5s, 500ms)"))?;
+    if !(v.is_finite() && v > 0.0) {
+        bail!("`{text}`: a timeout must be positive");
+    }
+    Ok(Duration::from_secs_f64(v * scale))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_parse_like_redis_cli() {
+        let u = parse_url("redis://alice:s%40cret@127.0.0.1:6390/3").unwrap();
+        assert_eq!(
+            u.addr,
+            Addr::Tcp {
+                host: "127.0.0.1".into(),
+                port: 6390
+            }
+        );
+        assert_eq!(u.user.as_deref(), Some("alice"));
+        assert_eq!(u.password.as_deref(), Some("s@cret"));
+        assert_eq!(u.db, Some(3));
+        let u = parse_url("rediss://:pw@cache.example:6380#insecure").unwrap();
+        assert!(matches!(u.addr, Addr::Tls { port: 6380, .. }));
+        assert!(u.insecure);
+        assert_eq!(u.user, None);
+        let u = parse_url("unix:///run/redis/redis.sock?db=2").unwrap();
+        assert_eq!(
+            u.addr,
+            Addr::Unix {
+                path: "/run/redis/redis.sock".into()
+            }
+        );
+        assert_eq!(u.db, Some(2));
+        assert!(matches!(
+            parse_url("/tmp/r.sock").unwrap().addr,
+            Addr::Unix { .. }
+        ));
+        assert!(matches!(
+            parse_url("localhost").unwrap().addr,
+            Addr::Tcp { port: 6379, .. }
+        ));
+        assert!(parse_url("http://x").is_err());
+        let err = format!(
+            "{:#}",
+            parse_url("redis://u:topsecret@h:99999").unwrap_err()
+        );
+        assert!(!err.contains("topsecret"), "{err}");
+    }
+
+    #[test]
+    fn masking_hides_passwords() {
+        assert_eq!(mask_url("redis://u:pw@h:1/0"), "redis://u:****@h:1/0");
+        assert_eq!(mask_url("redis://:pw@h"), "redis://:****@h");
+        assert_eq!(
+            mask_url("unix:///s?db=1&password=pw"),
+            "unix:///s?db=1&password=****"
+        );
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("2.5").unwrap(), Duration::from_millis(2500));
+        assert_eq!(parse_duration("3s").unwrap(), Duration::from_secs(3));
+        assert!(parse_duration("0").is_err());
+        assert!(parse_duration("x").is_err());
+    }
+}
