@@ -303,6 +303,7 @@ fn push_outcome(
             line: item_line,
         } => {
             let spec = &ctx.rules.rules[rule].spec;
+            let same_line = item_line.is_none_or(|l| l == line);
             let (line, col) = match item_line {
                 Some(l) if l != line => (l, first_col(src, l)),
                 _ => (line, col),
@@ -311,7 +312,11 @@ fn push_outcome(
                 .hint(spec.hint.clone())
                 .at(Location::new(display, line).with_column(col));
             f.trace = trace;
-            f.snippet = Some(snippet(src, line, col));
+            f.snippet = Some(if same_line {
+                snippet_at(src, offset, col)
+            } else {
+                snippet(src, line, col)
+            });
             out.push(f);
         }
         Outcome::Unresolved { why, trace } => {
@@ -329,7 +334,7 @@ fn push_outcome(
             .hint(un.spec.hint.clone())
             .at(Location::new(display, line).with_column(col));
             f.trace = trace;
-            f.snippet = Some(snippet(src, line, col));
+            f.snippet = Some(snippet_at(src, offset, col));
             out.push(f);
         }
     }
@@ -353,9 +358,22 @@ fn first_col(src: &str, line: usize) -> usize {
 
 const SNIPPET_MAX: usize = 200;
 
+/// The snippet of the line holding byte `offset` (found from the offset, not by counting
+/// lines from the start of the file).
+pub fn snippet_at(src: &str, offset: usize, col: usize) -> String {
+    let offset = offset.min(src.len());
+    let start = src[..offset].rfind('\n').map_or(0, |p| p + 1);
+    let end = src[offset..].find('\n').map_or(src.len(), |p| offset + p);
+    cut(&src[start..end], col)
+}
+
 /// The source line, trimmed; long (minified) lines are cut around the column.
 pub fn snippet(src: &str, line: usize, col: usize) -> String {
-    let text = line_text(src, line).trim_end_matches('\r');
+    cut(line_text(src, line), col)
+}
+
+fn cut(text: &str, col: usize) -> String {
+    let text = text.trim_end_matches('\r');
     let n = text.chars().count();
     if n <= SNIPPET_MAX {
         return text.trim().to_string();

@@ -42,7 +42,7 @@ pub struct Prefilter {
     pub re: Regex,
     functions: HashSet<Vec<u8>>,
     /// Per method matcher: its language, `requires` regex and `site-cms`.
-    method_requires: Vec<(Lang, Option<regex::Regex>, Option<String>)>,
+    method_requires: Vec<(Lang, Option<Regex>, Option<String>)>,
 }
 
 pub fn prefilter(rules: &RuleSet) -> Prefilter {
@@ -67,7 +67,12 @@ pub fn prefilter(rules: &RuleSet) -> Prefilter {
             .matchers
             .iter()
             .filter(|m| m.style == super::rules::Style::Method)
-            .map(|m| (m.lang, m.requires.clone(), m.site_cms.clone()))
+            .map(|m| {
+                let req = m.requires.as_ref().map(|r| {
+                    Regex::new(r.as_str()).expect("a valid str regex is a valid bytes regex")
+                });
+                (m.lang, req, m.site_cms.clone())
+            })
             .collect(),
     }
 }
@@ -112,14 +117,13 @@ impl Prefilter {
     /// Whether some method rule of `lang` can apply to a file: its `requires` regex matches
     /// the text, or the file belongs to a site of the rule's `site-cms`.
     fn method_rule_applies(&self, lang: Lang, hay: &[u8], site: Option<Cms>) -> bool {
-        let text = String::from_utf8_lossy(hay);
         self.method_requires
             .iter()
             .filter(|(l, _, _)| *l == lang)
             .any(|(_, req, cms)| {
                 cms.as_deref()
                     .is_some_and(|c| site.is_some_and(|s| s.as_str() == c))
-                    || req.as_ref().is_none_or(|r| r.is_match(&text))
+                    || req.as_ref().is_none_or(|r| r.is_match(hay))
             })
     }
 }
