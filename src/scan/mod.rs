@@ -151,7 +151,7 @@ fn check_ids(cfg: &AuditConfig, rules: &RuleSet, shown: &str) -> Result<()> {
     for id in cfg.disable.iter().chain(cfg.severity.keys()) {
         if !known.iter().any(|k| k == id) {
             bail!(
-                "{shown}: [audit] names unknown rule `{id}` (see docs/audit-ttl.md for the list)"
+                "{shown}: [audit] names unknown rule `{id}` (see the rules table in README.md)"
             );
         }
     }
