@@ -150,9 +150,7 @@ fn check_ids(cfg: &AuditConfig, rules: &RuleSet, shown: &str) -> Result<()> {
     let known = known_ids(rules);
     for id in cfg.disable.iter().chain(cfg.severity.keys()) {
         if !known.iter().any(|k| k == id) {
-            bail!(
-                "{shown}: [audit] names unknown rule `{id}` (see the rules table in README.md)"
-            );
+            bail!("{shown}: [audit] names unknown rule `{id}` (see the rules table in README.md)");
         }
     }
     Ok(())
