@@ -56,3 +56,23 @@ pub fn longest_punct(table: &[&'static str], rest: &str) -> Option<&'static str>
         .find(|p| p.as_bytes()[0] == first && rest.starts_with(**p))
         .copied()
 }
+
+/// Index just past the bracket group that opens at `start` (`(`, `[` or `{`), given each
+/// token's punctuation; the end of `tokens` when the group is never closed. Both parsers skip
+/// the bodies they do not read (closures, declarations, conditions) this way.
+pub fn group_end<T>(tokens: &[T], start: usize, punct: impl Fn(&T) -> Option<&str>) -> usize {
+    let mut depth = 0usize;
+    for (i, t) in tokens.iter().enumerate().skip(start) {
+        match punct(t) {
+            Some("(" | "[" | "{") => depth += 1,
+            Some(")" | "]" | "}") => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    tokens.len()
+}

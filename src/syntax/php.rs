@@ -873,21 +873,10 @@ impl Parser<'_> {
 
     /// Skip a balanced bracket group starting at the current `(`, `[` or `{`.
     fn skip_group(&mut self) {
-        let mut depth = 0usize;
-        while let Some(tok) = self.peek() {
-            match tok {
-                Tok::Punct("(" | "[" | "{") => depth += 1,
-                Tok::Punct(")" | "]" | "}") => {
-                    depth = depth.saturating_sub(1);
-                    if depth == 0 {
-                        self.i += 1;
-                        return;
-                    }
-                }
-                _ => {}
-            }
-            self.i += 1;
-        }
+        self.i = super::group_end(self.t, self.i, |t| match t.kind {
+            Tok::Punct(p) => Some(p),
+            _ => None,
+        });
     }
 
     /// Skip to the end of the current statement (`;` at depth 0, or a block).
