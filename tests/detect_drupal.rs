@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::site_json::{at, lints, only_site, setting};
+
 use serde_json::Value;
 
 fn detect(path: &str) -> (Value, i32) {
@@ -14,21 +16,6 @@ fn detect(path: &str) -> (Value, i32) {
     (common::json_of(&out), out.status.code().unwrap())
 }
 
-fn only_site(json: &Value) -> &Value {
-    let sites = json["sites"].as_array().unwrap();
-    assert_eq!(sites.len(), 1, "{json:#}");
-    &sites[0]
-}
-
-fn at(v: &Value) -> (&str, u64) {
-    (
-        v["at"]["path"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no at: {v}")),
-        v["at"]["line"].as_u64().unwrap(),
-    )
-}
-
 /// (path, role) of every config file.
 fn config_files(site: &Value) -> Vec<(&str, &str)> {
     site["config_files"]
@@ -37,30 +24,6 @@ fn config_files(site: &Value) -> Vec<(&str, &str)> {
         .iter()
         .map(|c| (c["path"].as_str().unwrap(), c["role"].as_str().unwrap()))
         .collect()
-}
-
-fn lints(site: &Value) -> Vec<(&str, &str, &str, u64)> {
-    site["lints"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| {
-            (
-                l["code"].as_str().unwrap(),
-                l["severity"].as_str().unwrap(),
-                l["location"]["path"].as_str().unwrap(),
-                l["location"]["line"].as_u64().unwrap(),
-            )
-        })
-        .collect()
-}
-
-fn setting<'a>(list: &'a Value, key: &str) -> &'a Value {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["key"] == key)
-        .unwrap_or_else(|| panic!("no setting {key} in {list}"))
 }
 
 fn keys(list: &Value) -> Vec<&str> {

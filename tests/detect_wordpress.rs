@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::site_json::{at, lints, only_site, setting};
+
 use serde_json::Value;
 
 /// Run `rcfg detect <path> --format json` plus `extra` flags; JSON and exit code.
@@ -30,22 +32,6 @@ fn detect_root(root: &str, depth: &str) -> Value {
     common::json_of(&out)
 }
 
-fn only_site(json: &Value) -> &Value {
-    let sites = json["sites"].as_array().unwrap();
-    assert_eq!(sites.len(), 1, "{json:#}");
-    &sites[0]
-}
-
-/// (path, line) of a sourced value.
-fn at(v: &Value) -> (&str, u64) {
-    (
-        v["at"]["path"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no at: {v}")),
-        v["at"]["line"].as_u64().unwrap(),
-    )
-}
-
 fn config_files(site: &Value) -> Vec<&str> {
     site["config_files"]
         .as_array()
@@ -53,31 +39,6 @@ fn config_files(site: &Value) -> Vec<&str> {
         .iter()
         .map(|c| c["path"].as_str().unwrap())
         .collect()
-}
-
-/// (code, severity, path, line) of every lint.
-fn lints(site: &Value) -> Vec<(&str, &str, &str, u64)> {
-    site["lints"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| {
-            (
-                l["code"].as_str().unwrap(),
-                l["severity"].as_str().unwrap(),
-                l["location"]["path"].as_str().unwrap(),
-                l["location"]["line"].as_u64().unwrap(),
-            )
-        })
-        .collect()
-}
-
-fn setting<'a>(list: &'a Value, key: &str) -> &'a Value {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["key"] == key)
-        .unwrap_or_else(|| panic!("no setting {key} in {list}"))
 }
 
 fn components(site: &Value) -> Vec<(&str, Option<&str>, &str)> {

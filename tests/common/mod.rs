@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod redis_server;
+pub mod site_json;
 
 use std::path::{Path, PathBuf};
 
