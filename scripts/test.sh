@@ -13,6 +13,7 @@ command -v git >/dev/null 2>&1 || need+=(git)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+command -v man >/dev/null 2>&1 || need+=(man-db)
 [ -f /usr/include/openssl/ssl.h ] || need+=(libssl-dev)
 
 if [ ${#need[@]} -gt 0 ]; then

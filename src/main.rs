@@ -9,6 +9,7 @@ mod config;
 mod exit;
 mod fsutil;
 mod lints;
+mod manual;
 mod model;
 mod patch;
 mod redis_audit;
@@ -26,6 +27,8 @@ fn main() -> ExitCode {
         cli::Command::Detect(args) => cms::cmd::run(args),
         cli::Command::Apply(args) => patch::cmd::run(*args),
         cli::Command::AuditTtl(args) => scan::cmd::run(args),
+        cli::Command::Completions(args) => manual::completions(&args, &mut std::io::stdout()),
+        cli::Command::Man(args) => manual::man(&args, &mut std::io::stdout()),
     };
     match outcome {
         Ok(exit) => exit.into(),

@@ -1,0 +1,96 @@
+//! `rcfg completions` and `rcfg man`: the generated scripts and pages are checked with the
+//! real consumers (bash, zsh when installed, man) and against the real flags.
+
+mod common;
+
+use std::process::Command as Sys;
+
+use common::rcfg;
+
+fn stdout_of(args: &[&str]) -> String {
+    let out = rcfg().args(args).output().unwrap();
+    assert!(out.status.success(), "rcfg {args:?} failed: {out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn bash_completion_parses_and_completes_subcommands_and_flags() {
+    let script = stdout_of(&["completions", "bash"]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rcfg.bash");
+    std::fs::write(&path, &script).unwrap();
+    // Source the script in a real bash and ask the completion function what `rcfg ap<TAB>`
+    // and `rcfg apply --dry<TAB>` complete to.
+    let probe = format!(
+        r#"source {p}
+complete -p rcfg >/dev/null || exit 3
+fn=$(complete -p rcfg | sed -E 's/.*-F ([^ ]+).*/\1/')
+COMP_WORDS=(rcfg ap); COMP_CWORD=1; COMP_LINE="rcfg ap"; COMP_POINT=${{#COMP_LINE}}
+$fn rcfg ap rcfg; echo "sub:${{COMPREPLY[*]}}"
+COMP_WORDS=(rcfg apply --dry); COMP_CWORD=2; COMP_LINE="rcfg apply --dry"; COMP_POINT=${{#COMP_LINE}}
+$fn rcfg --dry apply; echo "flag:${{COMPREPLY[*]}}"
+"#,
+        p = path.display()
+    );
+    let out = Sys::new("bash").arg("-c").arg(probe).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("sub:apply"), "{text}");
+    assert!(text.contains("flag:--dry-run"), "{text}");
+}
+
+#[test]
+fn zsh_and_fish_completions_name_every_subcommand() {
+    let zsh = stdout_of(&["completions", "zsh"]);
+    let fish = stdout_of(&["completions", "fish"]);
+    for sub in ["detect", "apply", "audit-ttl", "completions", "man"] {
+        assert!(zsh.contains(&format!("'{sub}:")), "zsh lacks {sub}");
+        assert!(fish.contains(&format!("-a \"{sub}\"")), "fish lacks {sub}");
+    }
+    if Sys::new("zsh").arg("--version").output().is_ok() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("_rcfg");
+        std::fs::write(&path, &zsh).unwrap();
+        let st = Sys::new("zsh").arg("-n").arg(&path).status().unwrap();
+        assert!(st.success(), "zsh -n rejected the completion script");
+    }
+}
+
+#[test]
+fn man_pages_render_with_man_and_carry_flags_and_examples() {
+    let dir = tempfile::tempdir().unwrap();
+    let listing = stdout_of(&["man", "--out-dir", dir.path().to_str().unwrap()]);
+    for page in ["rcfg", "rcfg-detect", "rcfg-apply", "rcfg-audit-ttl"] {
+        let path = dir.path().join(format!("{page}.1"));
+        assert!(listing.contains(&path.display().to_string()), "{listing}");
+        let out = Sys::new("man")
+            .arg("-l")
+            .arg(&path)
+            .env("MANWIDTH", "100")
+            .env("MANPAGER", "cat")
+            .env("PAGER", "cat")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "man -l {page}: {out:?}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("Examples:"),
+            "{page} has no examples:\n{text}"
+        );
+        assert!(text.to_uppercase().contains(&page.to_uppercase()), "{text}");
+    }
+    let apply = std::fs::read_to_string(dir.path().join("rcfg-apply.1")).unwrap();
+    assert!(apply.contains("dry\\-run"), "apply page lacks --dry-run");
+}
+
+#[test]
+fn every_subcommand_help_has_examples() {
+    for sub in ["detect", "apply", "audit-ttl", "completions", "man"] {
+        let help = stdout_of(&[sub, "--help"]);
+        assert!(help.contains("Examples:\n  rcfg "), "{sub} --help:\n{help}");
+    }
+}
