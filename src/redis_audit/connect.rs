@@ -328,6 +328,9 @@ impl Endpoint {
     }
 
     fn client(&self, db: i64) -> Result<redis::Client> {
+        // TLS is rustls with the ring provider (no system OpenSSL at build or run time); the
+        // process-wide provider is installed once, on first use.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let info = self.connection_info(db)?;
         let wants_files =
             self.tls.ca.is_some() || self.tls.cert.is_some() || self.tls.key.is_some();
@@ -490,12 +493,12 @@ impl Endpoint {
             );
         }
         let lower = text.to_ascii_lowercase();
+        // rustls completes the handshake on the first command, so certificate and alert
+        // errors can arrive after "connecting" is over.
+        let handshake_words = ["certificate", "handshake", "alert"];
         if tls
-            && connecting
-            && (lower.contains("ssl")
-                || lower.contains("tls")
-                || lower.contains("certificate")
-                || lower.contains("handshake"))
+            && (handshake_words.iter().any(|w| lower.contains(w))
+                || (connecting && (lower.contains("ssl") || lower.contains("tls"))))
         {
             return format!("TLS handshake failed: {text}");
         }
