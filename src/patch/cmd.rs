@@ -13,7 +13,6 @@ use super::render::Templates;
 use super::write::{WriteOptions, write_plan};
 use super::{Endpoint, Plan, Secret, Target, planner_for, validate_path, validate_prefix};
 use crate::cms::{DetectError, RootWalk};
-use crate::config::FileConfig;
 use crate::exit::Exit;
 use crate::model::{Site, Transport};
 
@@ -121,9 +120,8 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub no_backup: bool,
 
-    /// Config file (default: ./rcfg.toml when present).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: crate::config::ConfigArgs,
 }
 
 /// `[apply]` in rcfg.toml: a hosting profile. Flags override it.
@@ -505,7 +503,10 @@ fn siblings(site: &Site) -> Vec<Site> {
 }
 
 pub fn run(args: ApplyArgs) -> Result<Exit> {
-    let file = FileConfig::load(args.config.as_deref())?;
+    let start = args.root.as_deref().or(args.path.as_deref());
+    let file = args
+        .config
+        .load(start.unwrap_or(std::path::Path::new(".")))?;
     let cfg: ApplyConfig = file.section("apply")?;
     let resolved = resolve(&args, &cfg)?;
     let templates = Templates::load()?;

@@ -7,7 +7,6 @@ use anyhow::Result;
 use clap::Args;
 use serde::Serialize;
 
-use crate::config::FileConfig;
 use crate::exit::Exit;
 use crate::report::color::ColorChoice;
 use crate::report::{AuditFormat, Finding, Severity};
@@ -29,9 +28,8 @@ pub struct AuditArgs {
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
-    /// Config file (default: ./rcfg.toml when present).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: crate::config::ConfigArgs,
 
     #[command(flatten)]
     pub scan: crate::scan::ScanArgs,
@@ -75,7 +73,8 @@ impl AuditReport {
 }
 
 pub fn run(args: AuditArgs) -> Result<Exit> {
-    let file_config = FileConfig::load(args.config.as_deref())?;
+    let start = args.path.as_deref().unwrap_or(std::path::Path::new("."));
+    let file_config = args.config.load(start)?;
     let mut report = AuditReport::default();
     let code_path = args
         .path
