@@ -1,5 +1,6 @@
-//! `rcfg completions` and `rcfg man`: the generated scripts and pages are checked with the
-//! real consumers (bash, zsh when installed, man) and against the real flags.
+//! The habits of a command-line tool: `rcfg completions` and `rcfg man` checked with their
+//! real consumers (bash, zsh when installed, man), examples in every `--help`, and the colour
+//! policy (NO_COLOR, CLICOLOR_FORCE, TERM=dumb) seen from outside.
 
 mod common;
 
@@ -93,4 +94,23 @@ fn every_subcommand_help_has_examples() {
         let help = stdout_of(&[sub, "--help"]);
         assert!(help.contains("Examples:\n  rcfg "), "{sub} --help:\n{help}");
     }
+}
+
+#[test]
+fn colour_through_a_pipe_only_when_forced_and_never_for_dumb_terminals() {
+    let run = |vars: &[(&str, &str)]| {
+        let mut cmd = rcfg();
+        cmd.env_remove("NO_COLOR").env_remove("TERM");
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        let out = cmd
+            .args(["detect", "--root", "fixtures/hosting-root"])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(!run(&[]).contains('\x1b'), "a pipe gets no colour");
+    assert!(run(&[("CLICOLOR_FORCE", "1")]).contains("\x1b["));
+    assert!(!run(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]).contains('\x1b'));
 }
