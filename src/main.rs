@@ -22,7 +22,10 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return usage_error(err),
+    };
     let outcome = match cli.command {
         cli::Command::Detect(args) => cms::cmd::run(args),
         cli::Command::Apply(args) => patch::cmd::run(*args),
@@ -40,6 +43,23 @@ fn main() -> ExitCode {
             exit::Exit::Error.into()
         }
     }
+}
+
+/// `--help`/`--version` print as clap does; a usage error gets the same `rcfg: error:` prefix
+/// as every other error, and exit code 2.
+fn usage_error(err: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        err.exit();
+    }
+    let text = err.render().to_string();
+    eprint!("rcfg: {}", text.trim_start());
+    exit::Exit::Error.into()
 }
 
 /// A closed pipe (`rcfg detect … | head`) is not a failure.

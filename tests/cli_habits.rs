@@ -114,3 +114,14 @@ fn colour_through_a_pipe_only_when_forced_and_never_for_dumb_terminals() {
     assert!(run(&[("CLICOLOR_FORCE", "1")]).contains("\x1b["));
     assert!(!run(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]).contains('\x1b'));
 }
+
+#[test]
+fn usage_errors_carry_the_rcfg_error_prefix_and_exit_2() {
+    let usage = rcfg().args(["detect", "--bogus"]).output().unwrap();
+    assert_eq!(usage.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&usage.stderr);
+    assert!(
+        text.starts_with("rcfg: error: unexpected argument '--bogus'"),
+        "{text}"
+    );
+}
