@@ -16,6 +16,15 @@ use clap::{Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+
+    /// Print nothing on stderr but errors (no notes, warnings or progress). Reports on
+    /// stdout are unchanged.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Say more on stderr: the config file used (or that there is none) and the run time.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
 }
 
 const EXAMPLES_TOP: &str = "\

@@ -53,30 +53,33 @@ impl FileConfig {
     /// directory; relative paths are taken from the current directory).
     pub fn discover(explicit: Option<&Path>, no_config: bool, start: &Path) -> Result<FileConfig> {
         if let Some(p) = explicit {
+            crate::ui::detail(format_args!("using config {}", p.display()));
             let text = crate::fsutil::read_config(p)?;
             return FileConfig::parse(&text, Some(p.to_path_buf()));
         }
         if no_config {
+            crate::ui::detail(format_args!("no config file (--no-config)"));
             return Ok(FileConfig::default());
         }
         for candidate in candidates(start) {
             match std::fs::symlink_metadata(&candidate) {
                 Ok(meta) if meta.is_file() => {
                     if let Some(why) = untrusted(&meta) {
-                        eprintln!(
-                            "rcfg: warning: {}: ignored, {why} (pass it with --config to use it)",
+                        crate::ui::note(format_args!(
+                            "warning: {}: ignored, {why} (pass it with --config to use it)",
                             candidate.display()
-                        );
+                        ));
                         continue;
                     }
                     let text = crate::fsutil::read_config(&candidate)?;
                     // A file found by discovery changes what rcfg does: always say which.
-                    eprintln!("rcfg: using config {}", candidate.display());
+                    crate::ui::note(format_args!("using config {}", candidate.display()));
                     return FileConfig::parse(&text, Some(candidate));
                 }
                 _ => continue,
             }
         }
+        crate::ui::detail(format_args!("no config file found"));
         Ok(FileConfig::default())
     }
 

@@ -16,6 +16,7 @@ mod redis_audit;
 mod report;
 mod scan;
 mod syntax;
+mod ui;
 
 use std::process::ExitCode;
 
@@ -26,6 +27,8 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => return usage_error(err),
     };
+    ui::set_level(cli.quiet, cli.verbose);
+    let started = std::time::Instant::now();
     let outcome = match cli.command {
         cli::Command::Detect(args) => cms::cmd::run(args),
         cli::Command::Apply(args) => patch::cmd::run(*args),
@@ -33,6 +36,10 @@ fn main() -> ExitCode {
         cli::Command::Completions(args) => manual::completions(&args, &mut std::io::stdout()),
         cli::Command::Man(args) => manual::man(&args, &mut std::io::stdout()),
     };
+    ui::detail(format_args!(
+        "finished in {:.2}s",
+        started.elapsed().as_secs_f64()
+    ));
     match outcome {
         Ok(exit) => exit.into(),
         Err(err) => {

@@ -99,3 +99,17 @@ fn the_user_config_directory_is_the_last_resort() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["findings"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn quiet_keeps_stderr_for_errors_and_verbose_says_more() {
+    let (tmp, site) = tree();
+    write_cfg(&tmp.path().join("www/example.com/.rcfg.toml"), 0o666);
+    let (_, normal) = rules(&site, &[]);
+    assert!(normal.contains("warning:"), "{normal}");
+    let (ids, quiet) = rules(&site, &["-q"]);
+    assert_eq!(ids.len(), 2, "-q changes no result");
+    assert!(quiet.is_empty(), "-q printed: {quiet}");
+    let (_, verbose) = rules(&site, &["-v"]);
+    assert!(verbose.contains("rcfg: no config file found"), "{verbose}");
+    assert!(verbose.contains("rcfg: finished in "), "{verbose}");
+}

@@ -844,7 +844,7 @@ pub fn claims_for(sites: &[Site], transport: &Transport, db: i64) -> Vec<SiteCla
 }
 
 fn progress_bar(enabled: bool, len: u64) -> indicatif::ProgressBar {
-    if !enabled || !std::io::stderr().is_terminal() {
+    if !enabled || !crate::ui::chatty() || !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
     let pb = indicatif::ProgressBar::with_draw_target(
