@@ -17,14 +17,21 @@ use serde_json::{Value, json};
 const PREFIX: &str = "shop1:";
 
 fn apply(root: &Path, args: &[&str]) -> std::process::Output {
-    rcfg()
-        .arg("apply")
+    apply_env(root, args, None)
+}
+
+/// `rcfg apply`, with a session password in the environment when given.
+fn apply_env(root: &Path, args: &[&str], session_pw: Option<&str>) -> std::process::Output {
+    let mut cmd = rcfg();
+    cmd.arg("apply")
         .arg(root)
         .args(args)
         .env_remove("RCFG_REDIS_PASSWORD")
-        .env_remove("RCFG_SESSION_REDIS_PASSWORD")
-        .output()
-        .unwrap()
+        .env_remove("RCFG_SESSION_REDIS_PASSWORD");
+    if let Some(pw) = session_pw {
+        cmd.env("RCFG_SESSION_REDIS_PASSWORD", pw);
+    }
+    cmd.output().unwrap()
 }
 
 /// `KEY=value` lines of a `.env` (last one wins), without quotes.
@@ -56,9 +63,14 @@ struct Want<'a> {
     /// The cache module as detect names it.
     module: &'a str,
     caching_flag: bool,
+    /// The cache TTL after apply: the site's own positive one is kept (no --ttl given).
+    ttl: i64,
+    /// A new session password, for a site whose session URL had one on another server.
+    session_password: Option<&'a str>,
 }
 
 fn prove(name: &str, w: Want) {
+    let apply = |root: &Path, args: &[&str]| apply_env(root, args, w.session_password);
     let (tmp, root) = copy_fixture(name);
     let env_before = dotenv(&root.join(".env"));
     assert_eq!(
@@ -73,7 +85,14 @@ fn prove(name: &str, w: Want) {
         .replace(&root.display().to_string(), "<site>")
         .replace(&tmp.path().display().to_string(), "<tmp>");
     insta::assert_snapshot!(format!("dry_run_{}", name.replace('-', "_")), shown);
-    git_apply_check(&root, &out);
+    // A diff that had to mask a changed secret says so and is for review; others apply.
+    if w.session_password.is_some() {
+        assert!(out.contains("# secrets are shown as ********"), "{out}");
+        assert!(!out.contains("persistent-secret"), "{out}");
+    } else {
+        assert!(!out.contains("# secrets are shown as"), "{out}");
+        git_apply_check(&root, &out);
+    }
 
     let wrote = apply(&root, &["--prefix", PREFIX]);
     assert_eq!(wrote.status.code(), Some(0), "{}", text(&wrote.stderr));
@@ -96,7 +115,13 @@ fn prove(name: &str, w: Want) {
     );
     want_env.insert(
         "REDIS_URL".into(),
-        format!("/var/run/redis-persistent/redis.sock?db={}", w.session_db),
+        format!(
+            "/var/run/redis-persistent/redis.sock?db={}{}",
+            w.session_db,
+            w.session_password
+                .map(|p| format!("&password={p}"))
+                .unwrap_or_default()
+        ),
     );
     if w.caching_flag {
         want_env.insert("MEDUSA_FF_CACHING".into(), "true".into());
@@ -119,7 +144,7 @@ fn prove(name: &str, w: Want) {
         .iter()
         .find(|s| s["key"] == "ttl")
         .unwrap_or_else(|| panic!("no ttl in {cache:#}"));
-    assert_eq!(ttl["value"], 86400);
+    assert_eq!(ttl["value"], w.ttl);
     let module = cache["options"]
         .as_array()
         .unwrap()
@@ -163,6 +188,8 @@ fn medusa_v1_gets_cache_service_and_session_url() {
             session_db: 1,
             module: "@medusajs/cache-redis",
             caching_flag: false,
+            ttl: 86400,
+            session_password: None,
         },
     );
 }
@@ -178,6 +205,9 @@ fn medusa_v1_redis_is_updated_in_place() {
             session_db: 1,
             module: "@medusajs/cache-redis",
             caching_flag: false,
+            // The module default (30) is no setting of the site's own.
+            ttl: 86400,
+            session_password: Some("new-sess-pw"),
         },
     );
 }
@@ -193,6 +223,8 @@ fn medusa_v2_gets_the_cache_redis_module() {
             session_db: 1,
             module: "@medusajs/medusa/cache-redis",
             caching_flag: false,
+            ttl: 86400,
+            session_password: None,
         },
     );
 }
@@ -208,6 +240,8 @@ fn medusa_v2_redis_module_options_are_updated() {
             session_db: 1,
             module: "@medusajs/medusa/cache-redis",
             caching_flag: false,
+            ttl: 300,
+            session_password: None,
         },
     );
 }
@@ -223,6 +257,8 @@ fn medusa_v2_caching_provider_is_updated() {
             session_db: 1,
             module: "@medusajs/medusa/caching",
             caching_flag: true,
+            ttl: 1800,
+            session_password: None,
         },
     );
 }
@@ -238,6 +274,8 @@ fn medusa_v2_lints_ttl_zero_and_percent_encoded_socket_are_fixed() {
             session_db: 3,
             module: "@medusajs/medusa/caching",
             caching_flag: true,
+            ttl: 86400,
+            session_password: None,
         },
     );
 }

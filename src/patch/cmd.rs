@@ -285,6 +285,7 @@ struct Resolved {
     session: Endpoint,
     session_db: Option<i64>,
     ttl: u64,
+    ttl_explicit: bool,
     session_ttl: u64,
     databases: i64,
     session_databases: i64,
@@ -449,11 +450,35 @@ fn resolve(args: &ApplyArgs, cfg: &ApplyConfig) -> Result<Resolved> {
         session,
         session_db: args.session_db.or(surl_db),
         ttl,
+        ttl_explicit: args.ttl.or(cfg.ttl).is_some(),
         session_ttl,
         databases,
         session_databases,
         backup: !args.no_backup && cfg.backup.unwrap_or(true),
     })
+}
+
+/// Flags that set one site's value cannot apply to every site of a root: refuse them
+/// rather than ignore them.
+fn refuse_per_site_flags(args: &ApplyArgs, r: &Resolved) -> Result<()> {
+    let given = [
+        ("--db (or a database in --url)", r.cache_db.is_some()),
+        ("--page-cache-db", args.page_cache_db.is_some()),
+        (
+            "--session-db (or a database in --session-url)",
+            r.session_db.is_some(),
+        ),
+        ("--prefix", args.prefix.is_some()),
+    ];
+    let bad: Vec<&str> = given.iter().filter(|(_, g)| *g).map(|(f, _)| *f).collect();
+    if !bad.is_empty() {
+        bail!(
+            "{} cannot apply to a whole root: with --root every site gets its own database and prefix (existing distinct ones are kept); drop {}, or run rcfg apply on one site to set it there",
+            bad.join(", "),
+            if bad.len() == 1 { "it" } else { "them" }
+        );
+    }
+    Ok(())
 }
 
 fn target_for(r: &Resolved, a: &Assignment, args: &ApplyArgs, single: bool) -> Target {
@@ -482,6 +507,7 @@ fn target_for(r: &Resolved, a: &Assignment, args: &ApplyArgs, single: bool) -> T
             a.session_db
         },
         session_ttl: r.session_ttl,
+        ttl_explicit: r.ttl_explicit,
     }
 }
 
@@ -517,7 +543,8 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
     // Which sites, with which assignments.
     let mut errors: Vec<DetectError> = Vec::new();
     let (sites, assignments, single) = if let Some(root) = &args.root {
-        let sites: Vec<Site> = crate::cms::walk_root(
+        refuse_per_site_flags(&args, &resolved)?;
+        let (sites, skipped): (Vec<Site>, Vec<Site>) = crate::cms::walk_root(
             root,
             &RootWalk {
                 max_depth: args.depth,
@@ -525,8 +552,15 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
             &mut errors,
         )
         .into_iter()
-        .filter(|s| s.supported)
-        .collect();
+        .partition(|s| planner_for(s).is_ok());
+        // Every site rcfg will not patch is named, with the reason.
+        for s in &skipped {
+            let why = s
+                .unsupported_reason
+                .clone()
+                .unwrap_or_else(|| format!("{} is not supported by apply", s.cms));
+            eprintln!("rcfg: skipped {}: {why}", s.path.display());
+        }
         if sites.is_empty() && errors.is_empty() {
             bail!(
                 "{}: no supported site found below this directory",
@@ -562,7 +596,7 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
     let mut plans: Vec<Plan> = Vec::new();
     for (site, a) in sites.iter().zip(&assignments) {
         let target = target_for(&resolved, a, &args, single);
-        let planned = planner_for(site).and_then(|p| p.plan(site, &target, &templates));
+        let planned = super::plan_site(site, &target, &templates);
         match planned {
             Ok(mut plan) => {
                 if let Some(root) = &args.root {
@@ -585,14 +619,30 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
         }
     }
 
+    // In --root mode every note starts with the site it is about.
+    let site_of = |plan: &Plan| match &args.root {
+        Some(root) => format!(
+            "{}: ",
+            plan.root.strip_prefix(root).unwrap_or(&plan.root).display()
+        ),
+        None => String::new(),
+    };
     if args.dry_run || args.check {
         let mut pending = false;
         for plan in &plans {
-            for note in &plan.notes {
-                if args.dry_run {
+            let (diff, masked) = super::diff::render(plan);
+            if args.dry_run {
+                for note in &plan.notes {
                     for line in plan.mask(note).lines() {
-                        writeln!(out, "# {line}")?;
+                        writeln!(out, "# {}{line}", site_of(plan))?;
                     }
+                }
+                if masked && !plan.is_noop() {
+                    writeln!(
+                        out,
+                        "# {}secrets are shown as ********: this diff is for review (git apply or patch would fail on a masked line, or write ******** for a new value); `rcfg apply` writes the real values",
+                        site_of(plan)
+                    )?;
                 }
             }
             if plan.is_noop() {
@@ -601,7 +651,7 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
             }
             pending = true;
             if args.dry_run {
-                super::diff::write_plan(&mut out, plan)?;
+                out.write_all(diff.as_bytes())?;
             } else {
                 for p in plan.changed() {
                     eprintln!("{}: would change", p.path.display());
@@ -639,7 +689,7 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
                 }
                 for note in &plan.notes {
                     for line in plan.mask(note).lines() {
-                        writeln!(out, "# {line}")?;
+                        writeln!(out, "# {}{line}", site_of(plan))?;
                     }
                 }
             }

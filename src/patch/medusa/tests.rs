@@ -59,6 +59,7 @@ fn target() -> Target {
         },
         session_db: 2,
         session_ttl: 86400,
+        ttl_explicit: true,
     }
 }
 

@@ -63,6 +63,7 @@ pub(crate) fn target(transport: Transport) -> Target {
         session: endpoint(unix("/var/run/redis-persistent/redis.sock")),
         session_db: 1,
         session_ttl: 86400,
+        ttl_explicit: true,
     }
 }
 
