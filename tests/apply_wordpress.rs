@@ -253,14 +253,17 @@ fn wordpress_classic_redis_is_already_up_to_date() {
 
 #[test]
 fn wordpress_lints() {
-    // MAXTTL 0 edited to a positive value, the duplicate DATABASE define left alone (the
-    // first one, 3, is the effective one and kept), scheme and prefix added.
+    // MAXTTL 0 edited to a positive value, the ignored duplicate DATABASE define removed
+    // (the first one, 3, is the effective one and kept), Pantheon's TTL constant removed,
+    // scheme and prefix added.
+    let mut managed = rc_socket(3, "lints:");
+    managed["WP_REDIS_DEFAULT_EXPIRE_SECONDS"] = Value::Null;
     prove(Case {
         fixture: "wordpress-lints",
         arg: "",
         abspath: "",
         kind: Kind::Classic,
-        managed: rc_socket(3, "lints:"),
+        managed,
     });
 }
 
@@ -313,7 +316,12 @@ fn wordpress_bedrock_redis() {
         arg: "",
         abspath: "web/wp",
         kind: Kind::Bedrock,
-        managed: rc_socket(4, "shopbedrock:"),
+        // The site's own WP_REDIS_MAXTTL (43200) is kept: no --ttl given.
+        managed: {
+            let mut m = rc_socket(4, "shopbedrock:");
+            m["WP_REDIS_MAXTTL"] = json!(43200);
+            m
+        },
     });
 }
 

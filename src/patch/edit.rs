@@ -81,9 +81,13 @@ pub fn replacement_notes(file: &str, src: &str, edits: &[Edit]) -> Vec<String> {
     sorted
         .into_iter()
         .map(|e| {
+            // The line names what changes (`define( 'WP_REDIS_MAXTTL', 0 );`, `ttl: 0,`).
+            let ls = line_start(src, e.start);
+            let le = src[e.start..].find('\n').map_or(src.len(), |n| e.start + n);
             format!(
-                "{file}:{}: {} → {}",
+                "{file}:{}: {}: {} → {}",
                 crate::fsutil::line_of(src, e.start),
+                one_line(&src[ls..le]),
                 one_line(&src[e.start..e.end]),
                 one_line(&e.text)
             )
@@ -119,7 +123,7 @@ mod tests {
         assert_eq!(line_start("ab\ncd", 4), 3);
         assert_eq!(
             replacement_notes("f", "a\nb = 1;\n", &[e(6, 7, "2"), e(0, 0, "x")]),
-            vec!["f:2: 1 → 2".to_string()]
+            vec!["f:2: b = 1;: 1 → 2".to_string()]
         );
     }
 }
