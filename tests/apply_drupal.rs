@@ -423,3 +423,54 @@ fn prefix_with_a_quote_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(tree(&root), before);
 }
+
+#[test]
+fn the_password_in_rcfgs_block_is_kept_when_no_new_one_is_given() {
+    let (_tmp, root) = copy_fixture("drupal-classic-redis");
+    let site = root.to_str().unwrap();
+    let pw = "blk-pw-long-1";
+    let first = run(
+        &[site, "--url", "redis://10.0.0.9:6380"],
+        &[("RCFG_REDIS_PASSWORD", pw)],
+    );
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    let written = tree(&root);
+    // Same server, no password given: nothing to change, the password stays.
+    let again = run(&[site, "--url", "redis://10.0.0.9:6380"], &[]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
+    assert!(
+        text(&again.stdout).contains("already up to date"),
+        "{}",
+        text(&again.stdout)
+    );
+    assert_eq!(tree(&root), written);
+    assert_eq!(
+        eval_settings(&root)["redis.connection"]["password"],
+        json!(pw)
+    );
+    // A TTL change rewrites the block and still keeps the password, masked in the diff.
+    let dry = run(
+        &[
+            site,
+            "--url",
+            "redis://10.0.0.9:6380",
+            "--ttl",
+            "600",
+            "--dry-run",
+        ],
+        &[],
+    );
+    assert_eq!(dry.status.code(), Some(0), "{}", text(&dry.stderr));
+    let shown = text(&dry.stdout) + &text(&dry.stderr);
+    assert!(!shown.contains(pw), "{shown}");
+    // Another server: rcfg cannot tell whether the password applies there.
+    let other = run(&[site, "--url", "redis://10.0.0.8:6380"], &[]);
+    assert_eq!(other.status.code(), Some(2));
+    let err = text(&other.stderr);
+    assert!(
+        err.contains("settings.redis.php:") && err.contains("cannot tell"),
+        "{err}"
+    );
+    assert!(!err.contains(pw));
+    assert_eq!(tree(&root), written);
+}

@@ -406,3 +406,101 @@ fn an_unsafe_prefix_is_refused() {
     let err = refused(&root, &["--prefix", "x');system('id"]);
     assert!(err.contains("would break the generated config"), "{err}");
 }
+
+/// magento2-composer-redis with a cache password too (the session store has one already).
+fn with_passwords() -> (tempfile::TempDir, PathBuf) {
+    let (tmp, root) = copy_fixture("magento2-composer-redis");
+    let env = root.join("app/etc/env.php");
+    let text = std::fs::read_to_string(&env).unwrap().replacen(
+        "'password' => '',",
+        "'password' => 'cache-old-pw-1',",
+        1,
+    );
+    std::fs::write(&env, text).unwrap();
+    (tmp, root)
+}
+
+#[test]
+fn existing_cache_and_session_passwords_are_kept_on_the_same_servers_and_never_shown() {
+    let (_tmp, root) = with_passwords();
+    let env = root.join("app/etc/env.php");
+    let args = ["--session-url", "redis://127.0.0.1:6378"];
+    let mut dry_args = args.to_vec();
+    dry_args.push("--dry-run");
+    let dry = apply(&root, &dry_args);
+    assert_eq!(dry.status.code(), Some(0), "{}", text(&dry.stderr));
+    let shown = text(&dry.stdout) + &text(&dry.stderr);
+    for secret in ["cache-old-pw-1", "sessions-secret"] {
+        assert!(!shown.contains(secret), "{secret} shown:\n{shown}");
+    }
+    assert!(
+        shown.contains("session/redis/password is kept: no new password was given"),
+        "{shown}"
+    );
+    let out = apply(&root, &args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!text(&out.stdout).contains("sessions-secret"));
+    php_lint(&env);
+    let v = php_eval(&env);
+    let opts = &v["cache"]["frontend"]["default"]["backend_options"];
+    assert_eq!(opts["password"], json!("cache-old-pw-1"));
+    assert_eq!(opts["server"], json!(SOCKET));
+    let r = &v["session"]["redis"];
+    assert_eq!(r["password"], json!("sessions-secret"));
+    assert_eq!(
+        (&r["host"], &r["port"]),
+        (&json!("127.0.0.1"), &json!("6378"))
+    );
+    assert!(
+        v["session"]["redis"].get("max_lifetime").is_some(),
+        "the site's own one stays"
+    );
+}
+
+#[test]
+fn a_session_password_for_another_server_is_refused_without_showing_it() {
+    let (_tmp, root) = with_passwords();
+    let err = refused(&root, &["--dry-run"]);
+    assert!(
+        err.contains("app/etc/env.php:")
+            && err
+                .contains("the sessions connection has a Redis password for tcp://127.0.0.1:6378")
+            && err.contains("unix:/var/run/redis-persistent/redis.sock")
+            && err.contains("RCFG_SESSION_REDIS_PASSWORD")
+            && err.contains("nothing written"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("sessions-secret") && !err.contains("cache-old-pw-1"),
+        "{err}"
+    );
+    let err = refused(&root, &[]);
+    assert!(err.contains("cannot tell"), "{err}");
+}
+
+#[test]
+fn a_secret_in_a_refused_value_is_masked_in_the_error() {
+    let (_tmp, root) = with_env(
+        "<?php\nreturn [\n    'cache' => [\n        'frontend' => [\n            'default' => [\n                'backend' => 'Cm_Cache_Backend_Redis',\n                'backend_options' => [\n                    'server' => '/var/run/redis/redis.sock',\n                    'password' => getenv('RP') . 'fallback-secret-99',\n                    'database' => '0'\n                ]\n            ]\n        ]\n    ]\n];\n",
+    );
+    let before = tree(&root);
+    let out = rcfg()
+        .arg("apply")
+        .arg(&root)
+        .env("RCFG_REDIS_PASSWORD", "new-pw-123456")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(
+            "app/etc/env.php: line 9: 'cache/frontend/default/backend_options/password' is computed"
+        ),
+        "{err}"
+    );
+    assert!(
+        !err.contains("fallback-secret-99") && !err.contains("new-pw-123456"),
+        "{err}"
+    );
+    assert_eq!(tree(&root), before);
+}

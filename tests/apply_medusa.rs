@@ -353,3 +353,59 @@ fn an_unsafe_prefix_is_refused() {
     assert!(text(&out.stderr).contains("would break the generated config"));
     assert_eq!(tree(&root), before);
 }
+
+/// medusa-v1-redis whose session URL carries a percent-encoded password.
+fn with_encoded_password() -> (tempfile::TempDir, std::path::PathBuf) {
+    let (tmp, root) = copy_fixture("medusa-v1-redis");
+    let env = root.join(".env");
+    let text = std::fs::read_to_string(&env)
+        .unwrap()
+        .replace("redis://:persistent-secret@", "redis://:p%40ss%2Fw0rd-9@");
+    std::fs::write(&env, text).unwrap();
+    (tmp, root)
+}
+
+#[test]
+fn a_url_password_is_kept_on_the_same_server_and_masked_in_every_form() {
+    let (_tmp, root) = with_encoded_password();
+    let args = [
+        "--prefix",
+        PREFIX,
+        "--session-url",
+        "redis://127.0.0.1:6378",
+    ];
+    let mut dry_args = args.to_vec();
+    dry_args.push("--dry-run");
+    let dry = apply(&root, &dry_args);
+    assert_eq!(dry.status.code(), Some(0), "{}", text(&dry.stderr));
+    let shown = text(&dry.stdout) + &text(&dry.stderr);
+    for form in ["p%40ss%2Fw0rd-9", "p@ss/w0rd-9", "w0rd-9"] {
+        assert!(!shown.contains(form), "{form} shown:\n{shown}");
+    }
+    let out = apply(&root, &args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!text(&out.stdout).contains("w0rd-9"));
+    assert_eq!(
+        dotenv(&root.join(".env"))["REDIS_URL"],
+        "redis://:p%40ss%2Fw0rd-9@127.0.0.1:6378/1"
+    );
+}
+
+#[test]
+fn a_given_url_password_is_masked_encoded_and_decoded() {
+    let (_tmp, root) = with_encoded_password();
+    let out = apply(
+        &root,
+        &[
+            "--dry-run",
+            "--session-url",
+            "redis://:given%40pw-long@127.0.0.1:6378",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let shown = text(&out.stdout) + &text(&out.stderr);
+    for form in ["given%40pw-long", "given@pw-long", "pw-long", "w0rd-9"] {
+        assert!(!shown.contains(form), "{form} shown:\n{shown}");
+    }
+    assert!(shown.contains("# secrets are shown as ********"), "{shown}");
+}

@@ -458,6 +458,14 @@ fn resolve(args: &ApplyArgs, cfg: &ApplyConfig) -> Result<Resolved> {
     })
 }
 
+/// The passwords given for this run, for masking.
+fn resolved_secrets(r: &Resolved) -> Vec<Secret> {
+    [&r.cache, &r.session]
+        .iter()
+        .filter_map(|ep| ep.password.clone())
+        .collect()
+}
+
 /// Flags that set one site's value cannot apply to every site of a root: refuse them
 /// rather than ignore them.
 fn refuse_per_site_flags(args: &ApplyArgs, r: &Resolved) -> Result<()> {
@@ -578,7 +586,9 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
         }
         let site = crate::cms::detect_dir(&path, &mut errors);
         if let Some(e) = errors.first() {
-            bail!("{}: {} — nothing written", e.path.display(), e.message);
+            let msg =
+                super::mask::mask_file_error(&e.path, &e.message, &resolved_secrets(&resolved));
+            bail!("{}: {msg} — nothing written", e.path.display());
         }
         planner_for(&site)?;
         let mut group = vec![site];
@@ -588,7 +598,8 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
         (group, vec![a], true)
     };
     for e in &errors {
-        eprintln!("rcfg: error: {}: {}", e.path.display(), e.message);
+        let msg = super::mask::mask_file_error(&e.path, &e.message, &resolved_secrets(&resolved));
+        eprintln!("rcfg: error: {}: {msg}", e.path.display());
         exit = Exit::Error;
     }
 

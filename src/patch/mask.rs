@@ -174,6 +174,24 @@ fn scan_js(tokens: &[js::Token]) -> Vec<String> {
     scan_tokens(&code)
 }
 
+/// A detector's message about the config file `path`, masked with `given` and the secrets
+/// found in that file (read only when it is a small regular file).
+pub fn mask_file_error(path: &std::path::Path, message: &str, given: &[Secret]) -> String {
+    let mut secrets = given.to_vec();
+    if std::fs::symlink_metadata(path)
+        .is_ok_and(|m| m.is_file() && m.len() <= crate::fsutil::MAX_CONFIG_BYTES)
+        && let Ok(text) = crate::fsutil::read_config(path)
+    {
+        secrets.extend(
+            scan(&path.to_string_lossy(), &text)
+                .into_iter()
+                .filter(|s| s.chars().count() >= MIN_VALUE_MASK)
+                .map(Secret::new),
+        );
+    }
+    mask(message, &secrets)
+}
+
 /// `%XX` decoding (invalid escapes are kept as written; the result must be UTF-8).
 pub fn percent_decode(s: &str) -> Option<String> {
     let b = s.as_bytes();

@@ -250,7 +250,12 @@ pub fn plan_site(site: &Site, target: &Target, templates: &render::Templates) ->
             for c in &site.config_files {
                 if let Ok(Some(text)) = crate::fsutil::read_config_opt(&c.path) {
                     let name = c.path.to_string_lossy();
-                    secrets.extend(mask::scan(&name, &text).into_iter().map(Secret::new));
+                    secrets.extend(
+                        mask::scan(&name, &text)
+                            .into_iter()
+                            .filter(|s| s.chars().count() >= mask::MIN_VALUE_MASK)
+                            .map(Secret::new),
+                    );
                 }
             }
             Err(anyhow::anyhow!(mask::mask(&format!("{e:#}"), &secrets)))
