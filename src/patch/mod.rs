@@ -413,6 +413,80 @@ mod tests {
         assert!(validate_path("socket", "/tmp/a b.sock").is_err());
     }
 
+    fn tls_site(password: bool) -> Site {
+        use crate::model::{Connection, Location, Sourced};
+        let mut site = Site::new(Path::new("/www/a"), Cms::WordPress, "classic");
+        site.redis.cache = Some(Connection {
+            transport: Some(Sourced::new(
+                Transport::Tls {
+                    host: "10.0.0.5".into(),
+                    port: 6380,
+                },
+                Location::new("/www/a/wp-config.php", 40),
+            )),
+            password_set: password,
+            ..Connection::default()
+        });
+        site
+    }
+
+    fn target_to(transport: Transport) -> Target {
+        let ep = Endpoint {
+            transport,
+            password: None,
+            username: None,
+        };
+        Target {
+            cache: ep.clone(),
+            db: 1,
+            page_cache_db: 1,
+            prefix: "a:".into(),
+            ttl: 60,
+            session: ep,
+            session_db: 1,
+            session_ttl: 60,
+            ttl_explicit: false,
+        }
+    }
+
+    #[test]
+    fn tls_and_passwords_of_the_same_server_are_kept_and_another_server_is_refused() {
+        let tcp = Transport::Tcp {
+            host: "10.0.0.5".into(),
+            port: 6380,
+        };
+        let mut t = target_to(tcp);
+        let mut notes = Vec::new();
+        keep_credentials(&tls_site(true), &mut t, &mut notes).unwrap();
+        assert!(matches!(
+            t.cache.transport,
+            Transport::Tls { port: 6380, .. }
+        ));
+        assert!(
+            notes[0].contains("wp-config.php:40: the cache connection uses TLS"),
+            "{notes:?}"
+        );
+        let mut t = target_to(Transport::Unix {
+            path: "/run/r.sock".into(),
+        });
+        let err = keep_credentials(&tls_site(true), &mut t, &mut Vec::new())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("/www/a/wp-config.php:40: the cache connection has a Redis password for tls://10.0.0.5:6380")
+                && err.contains("cannot tell"),
+            "{err}"
+        );
+        // No password there: nothing to keep, nothing to refuse.
+        let mut t = target_to(Transport::Unix {
+            path: "/run/r.sock".into(),
+        });
+        keep_credentials(&tls_site(false), &mut t, &mut Vec::new()).unwrap();
+        // A password given: it is the one written.
+        t.cache.password = Some(Secret::new("new"));
+        keep_credentials(&tls_site(true), &mut t, &mut Vec::new()).unwrap();
+    }
+
     #[test]
     fn secrets_are_masked() {
         let mut plan = Plan::new(Path::new("/s"));
