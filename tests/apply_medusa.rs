@@ -409,3 +409,47 @@ fn a_given_url_password_is_masked_encoded_and_decoded() {
     }
     assert!(shown.contains("# secrets are shown as ********"), "{shown}");
 }
+
+#[test]
+fn a_password_in_a_literal_config_url_is_carried_into_env_and_never_shown() {
+    let (_tmp, root) = copy_fixture("medusa-v2-redis");
+    let config = root.join("medusa-config.ts");
+    let source = std::fs::read_to_string(&config).unwrap().replace(
+        "const REDIS_URL = process.env.REDIS_URL",
+        "const REDIS_URL = \"redis://:lit-pass-word@127.0.0.1:6378/0\"",
+    );
+    std::fs::write(&config, &source).unwrap();
+    let args = [
+        "--prefix",
+        PREFIX,
+        "--session-url",
+        "redis://127.0.0.1:6378",
+    ];
+    let mut dry_args = args.to_vec();
+    dry_args.push("--dry-run");
+    let dry = apply(&root, &dry_args);
+    assert_eq!(dry.status.code(), Some(0), "{}", text(&dry.stderr));
+    let shown = text(&dry.stdout) + &text(&dry.stderr);
+    assert!(!shown.contains("lit-pass-word"), "{shown}");
+    let out = apply(&root, &args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        dotenv(&root.join(".env"))["REDIS_URL"]
+            .starts_with("redis://:lit-pass-word@127.0.0.1:6378/"),
+        "{:?}",
+        dotenv(&root.join(".env"))
+    );
+    // Without the same server, rcfg refuses rather than drop or misapply it.
+    let (_tmp2, other) = copy_fixture("medusa-v2-redis");
+    std::fs::write(other.join("medusa-config.ts"), &source).unwrap();
+    let before = tree(&other);
+    let out = apply(&other, &["--prefix", PREFIX]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("cannot tell"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!text(&out.stderr).contains("lit-pass-word"));
+    assert_eq!(tree(&other), before);
+}

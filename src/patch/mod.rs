@@ -264,7 +264,7 @@ pub fn plan_site(site: &Site, target: &Target, templates: &render::Templates) ->
 }
 
 /// `host:port` or the socket path, without the TLS/TCP distinction.
-fn server_key(t: &Transport) -> String {
+pub(crate) fn server_key(t: &Transport) -> String {
     let key = t.endpoint_key();
     key.strip_prefix("tls:")
         .or_else(|| key.strip_prefix("tcp:"))

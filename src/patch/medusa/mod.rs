@@ -403,34 +403,91 @@ pub fn url_credentials(url: &str) -> (Option<String>, Option<String>) {
     (user, pass)
 }
 
+/// The server a Redis URL points at, as ioredis reads it (`redis[s]://[auth@]host[:port]`,
+/// a bare socket path, `unix:///path`).
+fn url_transport(url: &str) -> Option<Transport> {
+    let url = url.split(['?', '#']).next().unwrap_or(url);
+    if let Some(path) = url.strip_prefix("unix://") {
+        return Some(Transport::Unix { path: path.into() });
+    }
+    if url.starts_with('/') {
+        return Some(Transport::Unix { path: url.into() });
+    }
+    let (scheme, rest) = url.split_once("://")?;
+    let hostport = rest.split('/').next()?;
+    let hostport = hostport.rsplit_once('@').map_or(hostport, |(_, h)| h);
+    let (host, port) = match hostport.rsplit_once(':') {
+        Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => (h, p.parse().ok()?),
+        _ => (hostport, 6379),
+    };
+    let host = host.to_string();
+    Some(match scheme {
+        "rediss" => Transport::Tls { host, port },
+        "redis" => Transport::Tcp { host, port },
+        _ => return None,
+    })
+}
+
+/// Redis URLs written literally in the config (not read from the environment).
+#[derive(Debug, Default, Clone)]
+struct Literals {
+    cache: Option<String>,
+    session: Option<String>,
+}
+
 /// `target` with the credentials of the URLs the site uses today (`cache_env`, else the
 /// variable sessions read, which a cache entry shared before the split), for each endpoint
 /// given no password (plan_site has checked that it is the same server).
 fn carry_credentials(
     target: &Target,
     env: &std::collections::BTreeMap<String, crate::syntax::dotenv::EnvVar>,
-    cache_env: &str,
-    session_env: &str,
-) -> Target {
+    (cache_env, session_env): (&str, &str),
+    literals: &Literals,
+) -> Result<Target> {
     let mut t = target.clone();
-    for (ep, vars) in [
-        (&mut t.session, [session_env, session_env]),
-        (&mut t.cache, [cache_env, session_env]),
+    for (ep, vars, literal, pw_env) in [
+        (
+            &mut t.session,
+            [session_env, session_env],
+            &literals.session,
+            super::cmd::DEFAULT_SESSION_PASSWORD_ENV,
+        ),
+        (
+            &mut t.cache,
+            [cache_env, session_env],
+            &literals.cache,
+            super::cmd::DEFAULT_PASSWORD_ENV,
+        ),
     ] {
         if ep.password.is_some() {
             continue;
         }
-        let Some(var) = vars.iter().find_map(|v| env.get(*v)) else {
+        // A URL written literally in the config is the one in effect (rcfg replaces it by a
+        // process.env reference); else the one in .env.
+        let Some(url) = literal.as_deref().or_else(|| {
+            vars.iter()
+                .find_map(|v| env.get(*v))
+                .map(|v| v.value.as_str())
+        }) else {
             continue;
         };
-        if let (user, Some(pw)) = url_credentials(&var.value) {
+        if let (user, Some(pw)) = url_credentials(url) {
+            // Only onto the same server; otherwise rcfg cannot tell whether it applies.
+            let same = url_transport(url)
+                .is_some_and(|u| super::server_key(&u) == super::server_key(&ep.transport));
+            if !same {
+                bail!(
+                    "a Redis URL of this site has a password; the new endpoint {} may be another server, and rcfg cannot tell whether that password applies there. Give the new server's password ({pw_env} or --password-file), or remove the password by hand if the new server needs none — nothing written",
+                    ep.transport,
+                );
+            }
             ep.password = Some(Secret::new(pw));
             if ep.username.is_none() {
                 ep.username = user;
             }
         }
     }
-    t
+    Ok(t)
 }
 
 /// `.env` with `wanted` values: existing assignments edited in place (the last one, which
@@ -517,7 +574,7 @@ impl Planner for MedusaPlanner {
         } else {
             "redisUrl"
         };
-        let vars = std::cell::RefCell::new((String::new(), String::new()));
+        let vars = std::cell::RefCell::new((String::new(), String::new(), Literals::default()));
 
         // The current .env, whose URLs carry the credentials of the endpoints in use.
         let env_rel = env_rel(site);
@@ -529,14 +586,23 @@ impl Planner for MedusaPlanner {
             .unwrap_or_default();
         let (after, config_notes) = patch_config(&cfg_path, &before, |ctx, config| {
             // Reuse the variables the config already reads; a shared one is split.
-            let session_env = config
+            let session_url = config
                 .get("projectConfig")
                 .map(|p| ctx.resolve(&p.value))
-                .and_then(|p| p.get(url_key))
+                .and_then(|p| p.get(url_key));
+            let cache_url =
+                existing_cache_options(ctx, config, generation).and_then(|o| o.get("redisUrl"));
+            let literal = |p: Option<&js::Prop>| {
+                p.and_then(|p| ctx.resolve(&p.value).as_str().map(str::to_string))
+            };
+            let literals = Literals {
+                cache: literal(cache_url),
+                session: literal(session_url),
+            };
+            let session_env = session_url
                 .and_then(|p| ctx.env_driven(&p.value))
                 .unwrap_or_else(|| "REDIS_URL".into());
-            let mut cache_env = existing_cache_options(ctx, config, generation)
-                .and_then(|o| o.get("redisUrl"))
+            let mut cache_env = cache_url
                 .and_then(|p| ctx.env_driven(&p.value))
                 .unwrap_or_else(|| "CACHE_REDIS_URL".into());
             if cache_env == session_env {
@@ -546,13 +612,15 @@ impl Planner for MedusaPlanner {
                     "CACHE_REDIS_URL".into()
                 };
             }
-            let carried = carry_credentials(target, &current, &cache_env, &session_env);
+            let carried =
+                carry_credentials(target, &current, (&cache_env, &session_env), &literals)
+                    .with_context(|| cfg_path.display().to_string())?;
             let data = Data::new(&carried, generation, &cache_env, &session_env);
-            *vars.borrow_mut() = (cache_env, session_env);
+            *vars.borrow_mut() = (cache_env, session_env, literals);
             wants(templates, &data, generation, &ctx.style)
         })?;
-        let (cache_env, session_env) = vars.into_inner();
-        let target = &carry_credentials(target, &current, &cache_env, &session_env);
+        let (cache_env, session_env, literals) = vars.into_inner();
+        let target = &carry_credentials(target, &current, (&cache_env, &session_env), &literals)?;
         let data = Data::new(target, generation, &cache_env, &session_env);
 
         // The result must parse, locate, and already match (idempotence, checked here).
