@@ -8,6 +8,11 @@
 //! (`password`, `auth`, `secret`, `salt`, `token`, `…key`: `WP_REDIS_PASSWORD`,
 //! `'password' =>`, `$settings['redis.connection']['password']`, `DB_PASSWORD=`, `crypt/key`),
 //! and so is the password part of any URL (`redis://user:pw@host`, `?password=pw`).
+//!
+//! Masking works two ways, both applied to every output: by value (every form of a given
+//! password, and of found secrets of at least [`MIN_VALUE_MASK`] characters, wherever it
+//! occurs) and by position ([`mask_positions`]: whatever stands where a secret stands in a
+//! line, whatever its length).
 
 use std::sync::LazyLock;
 
@@ -19,7 +24,7 @@ use crate::syntax::{dotenv, js, php};
 /// What replaces a secret.
 pub const MASK: &str = "********";
 
-/// Names that hold a secret, although they look like one: rcfg's own (non-secret) settings.
+/// Names that look like secrets but are not: rcfg's own (non-secret) settings.
 const NOT_SECRET: &[&str] = &["wp_cache_key_salt", "id_prefix", "cache_prefix"];
 
 /// True when a setting called `name` holds a secret.
