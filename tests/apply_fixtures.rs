@@ -194,3 +194,64 @@ fn after_apply_no_fixable_lint_or_config_finding_is_left_on_any_fixture() {
         problems.join("\n")
     );
 }
+
+/// `patch --dry-run -p1` must accept `diff` from `root`.
+fn patch_check(root: &Path, diff: &str) -> Result<(), String> {
+    let file = root.parent().unwrap().join("rcfg-fixture.diff");
+    std::fs::write(&file, diff).unwrap();
+    let out = std::process::Command::new("patch")
+        .args(["--dry-run", "-p1", "-i"])
+        .arg(&file)
+        .current_dir(root)
+        .output()
+        .expect("patch is installed");
+    std::fs::remove_file(&file).unwrap();
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(text(&out.stdout) + &text(&out.stderr))
+    }
+}
+
+#[test]
+fn every_fixtures_dry_run_applies_with_git_apply_and_patch() {
+    let mut names: Vec<String> = std::fs::read_dir(common::repo_root().join("fixtures"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut checked = 0;
+    for name in names
+        .iter()
+        .filter(|n| !REFUSED.iter().any(|(r, _)| r == n))
+    {
+        let (_tmp, root) = copy_fixture(name);
+        let (arg, is_root, _) = how(name);
+        let mut cmd = rcfg();
+        cmd.args(["apply", "--dry-run"]);
+        if is_root {
+            cmd.arg("--root");
+        }
+        let out = cmd
+            .arg(root.join(arg))
+            .env_remove("RCFG_REDIS_PASSWORD")
+            .env_remove("RCFG_SESSION_REDIS_PASSWORD")
+            .output()
+            .unwrap();
+        let err = text(&out.stderr);
+        if out.status.code() == Some(2) {
+            // Only a password rcfg cannot place may stop a supported fixture.
+            assert!(err.contains("cannot tell"), "{name}: {err}");
+            continue;
+        }
+        assert_eq!(out.status.code(), Some(0), "{name}: {err}");
+        let diff = String::from_utf8(out.stdout).unwrap();
+        if diff.contains("# secrets are shown as ********") || !diff.contains("\n+++ ") {
+            continue;
+        }
+        common::git_apply_check(&root, &diff);
+        patch_check(&root, &diff).unwrap_or_else(|e| panic!("{name}: patch: {e}"));
+        checked += 1;
+    }
+    assert!(checked >= 15, "only {checked} fixtures' diffs were checked");
+}
