@@ -89,6 +89,8 @@ struct Want {
     v2: bool,
     ttl: i64,
     yamls: &'static [&'static str],
+    /// Bins whose TTL is the site's own, kept because --ttl was not given.
+    kept: &'static [(&'static str, i64)],
 }
 
 /// Top-level `$settings` keys rcfg manages.
@@ -96,7 +98,7 @@ fn managed(key: &str) -> bool {
     matches!(
         key,
         "redis.connection" | "cache_prefix" | "cache" | "container_yamls" | "redis.settings"
-    ) || key.starts_with("redis_perm_ttl_")
+    ) || key.starts_with("redis_perm_ttl")
 }
 
 fn assert_settings(fixture: &str, before: &Value, after: &Value, want: &Want) {
@@ -133,7 +135,12 @@ fn assert_settings(fixture: &str, before: &Value, after: &Value, want: &Want) {
         } else {
             &after["redis.settings"][format!("perm_ttl_{bin}")]
         };
-        assert_eq!(v, &json!(want.ttl), "{fixture}: perm ttl {bin}");
+        let ttl = want
+            .kept
+            .iter()
+            .find(|(b, _)| b == bin)
+            .map_or(want.ttl, |k| k.1);
+        assert_eq!(v, &json!(ttl), "{fixture}: perm ttl {bin}");
     }
     // Everything else is untouched.
     let mut keys: Vec<&String> = before.as_object().unwrap().keys().collect();
@@ -145,8 +152,13 @@ fn assert_settings(fixture: &str, before: &Value, after: &Value, want: &Want) {
     }
 }
 
-fn prove(fixture: &str, root: &Path, tmp: &Path, webroot: &str, want: Want) {
+fn prove(fixture: &str, root: &Path, tmp: &Path, webroot: &str, want: Want, extra: &[&str]) {
     let site_arg = root.to_str().unwrap().to_string();
+    let run = |args: &[&str], envs: &[(&str, &str)]| {
+        let mut all = args.to_vec();
+        all.extend_from_slice(extra);
+        run(&all, envs)
+    };
     let web = root.join(webroot);
     let pristine_tmp = tempfile::tempdir().unwrap();
     let pristine = pristine_tmp.path().join("site");
@@ -202,7 +214,9 @@ fn drupal_classic_redis() {
             v2: false,
             ttl: 86400,
             yamls: &["modules/contrib/redis/example.services.yml"],
+            kept: &[],
         },
+        &[],
     );
 }
 
@@ -214,15 +228,18 @@ fn drupal_composer() {
         &root,
         tmp.path(),
         "web",
+        // The same server the site uses, so its password (settings.local.php) stays.
         Want {
-            host: SOCKET,
-            port: 0,
+            host: "127.0.0.1",
+            port: 6379,
             base: 3,
             prefix: "composer_",
             v2: true,
             ttl: 86400,
             yamls: &["modules/contrib/redis/example.services.yml"],
+            kept: &[("render", 172800)],
         },
+        &["--host", "127.0.0.1", "--port", "6379"],
     );
 }
 
@@ -242,7 +259,10 @@ fn drupal_docroot_lints() {
             v2: false,
             ttl: 86400,
             yamls: &["modules/contrib/redis/example.services.yml"],
+            // From the 2.x-only $settings['redis_perm_ttl_render'], removed.
+            kept: &[("render", 3600)],
         },
+        &[],
     );
 }
 
@@ -275,7 +295,9 @@ fn drupal_classic_with_the_module_installed() {
                 "modules/contrib/redis/example.services.yml",
                 "modules/contrib/redis/redis.services.yml",
             ],
+            kept: &[],
         },
+        &[],
     );
 }
 
@@ -326,6 +348,7 @@ fn tcp_password_and_ttl_on_composer() {
             v2: true,
             ttl: 3600,
             yamls: &["modules/contrib/redis/example.services.yml"],
+            kept: &[],
         },
     );
     let again = run(&args, &[("RCFG_REDIS_PASSWORD", pw)]);
@@ -372,7 +395,16 @@ fn read_only_settings_php_creates_no_settings_redis_php() {
     let settings = root.join("web/sites/default/settings.php");
     std::fs::set_permissions(&settings, std::fs::Permissions::from_mode(0o444)).unwrap();
     let before = tree(&root);
-    let out = run(&[root.to_str().unwrap()], &[]);
+    let out = run(
+        &[
+            root.to_str().unwrap(),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "6379",
+        ],
+        &[],
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(
         text(&out.stderr).contains("settings.php: file is read-only"),
@@ -390,4 +422,55 @@ fn prefix_with_a_quote_is_refused() {
     let out = run(&[root.to_str().unwrap(), "--prefix", "x'y"], &[]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(tree(&root), before);
+}
+
+#[test]
+fn the_password_in_rcfgs_block_is_kept_when_no_new_one_is_given() {
+    let (_tmp, root) = copy_fixture("drupal-classic-redis");
+    let site = root.to_str().unwrap();
+    let pw = "blk-pw-long-1";
+    let first = run(
+        &[site, "--url", "redis://10.0.0.9:6380"],
+        &[("RCFG_REDIS_PASSWORD", pw)],
+    );
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    let written = tree(&root);
+    // Same server, no password given: nothing to change, the password stays.
+    let again = run(&[site, "--url", "redis://10.0.0.9:6380"], &[]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
+    assert!(
+        text(&again.stdout).contains("already up to date"),
+        "{}",
+        text(&again.stdout)
+    );
+    assert_eq!(tree(&root), written);
+    assert_eq!(
+        eval_settings(&root)["redis.connection"]["password"],
+        json!(pw)
+    );
+    // A TTL change rewrites the block and still keeps the password, masked in the diff.
+    let dry = run(
+        &[
+            site,
+            "--url",
+            "redis://10.0.0.9:6380",
+            "--ttl",
+            "600",
+            "--dry-run",
+        ],
+        &[],
+    );
+    assert_eq!(dry.status.code(), Some(0), "{}", text(&dry.stderr));
+    let shown = text(&dry.stdout) + &text(&dry.stderr);
+    assert!(!shown.contains(pw), "{shown}");
+    // Another server: rcfg cannot tell whether the password applies there.
+    let other = run(&[site, "--url", "redis://10.0.0.8:6380"], &[]);
+    assert_eq!(other.status.code(), Some(2));
+    let err = text(&other.stderr);
+    assert!(
+        err.contains("settings.redis.php:") && err.contains("cannot tell"),
+        "{err}"
+    );
+    assert!(!err.contains(pw));
+    assert_eq!(tree(&root), written);
 }

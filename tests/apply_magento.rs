@@ -19,18 +19,33 @@ const DEAD: &[&str] = &[
     "min_lifetime",
     "max_lifetime",
     "id_prefix",
+    "lifetimelimit",
 ];
 
 /// `rcfg apply <root> <args…>` with no password in the environment.
 fn apply(root: &Path, args: &[&str]) -> std::process::Output {
-    rcfg()
-        .arg("apply")
+    apply_with(root, args, (None, None))
+}
+
+/// `rcfg apply <root> <args…>`, with a session password when given.
+fn apply_with(
+    root: &Path,
+    args: &[&str],
+    (session_pw, cache_pw): (Option<&str>, Option<&str>),
+) -> std::process::Output {
+    let mut cmd = rcfg();
+    cmd.arg("apply")
         .arg(root)
         .args(args)
         .env_remove("RCFG_REDIS_PASSWORD")
-        .env_remove("RCFG_SESSION_REDIS_PASSWORD")
-        .output()
-        .unwrap()
+        .env_remove("RCFG_SESSION_REDIS_PASSWORD");
+    if let Some(pw) = session_pw {
+        cmd.env("RCFG_SESSION_REDIS_PASSWORD", pw);
+    }
+    if let Some(pw) = cache_pw {
+        cmd.env("RCFG_REDIS_PASSWORD", pw);
+    }
+    cmd.output().unwrap()
 }
 
 fn php_eval(path: &Path) -> Value {
@@ -52,6 +67,11 @@ struct Want<'a> {
     prefix: &'a str,
     backend: &'a str,
     page_backend: &'a str,
+    /// The new session password given in RCFG_SESSION_REDIS_PASSWORD, for a site whose
+    /// session store had one on another server.
+    session_password: Option<&'a str>,
+    /// Likewise for the cache (RCFG_REDIS_PASSWORD).
+    cache_password: Option<&'a str>,
 }
 
 fn expected(before: &Value, w: &Want) -> Value {
@@ -73,15 +93,27 @@ fn expected(before: &Value, w: &Want) -> Value {
         for d in DEAD {
             bo.as_object_mut().unwrap().remove(*d);
         }
+        // A positive auto_expire_lifetime of the site's own is kept (no --ttl given).
+        let ttl = match &bo["auto_expire_lifetime"] {
+            Value::Number(n) if n.as_i64().is_some_and(|t| t > 0) => {
+                bo["auto_expire_lifetime"].clone()
+            }
+            _ => json!(86400),
+        };
         for (k, val) in [
             ("server", json!(SOCKET)),
             ("port", json!("0")),
             ("database", json!(db)),
-            ("password", json!("")),
-            ("auto_expire_lifetime", json!(86400)),
+            ("auto_expire_lifetime", ttl),
             ("auto_expire_pattern", json!("/^/")),
         ] {
             bo[k] = val;
+        }
+        // An existing password stays (no new one given); setup's empty one where none is.
+        match w.cache_password {
+            Some(pw) => bo["password"] = json!(pw),
+            None if bo.get("password").is_none() => bo["password"] = json!(""),
+            None => {}
         }
         if bo.get("compress_data").is_none() {
             bo["compress_data"] = json!(compress);
@@ -94,7 +126,11 @@ fn expected(before: &Value, w: &Want) -> Value {
     }
     r["host"] = json!(SESSION_SOCKET);
     r["port"] = json!("0");
-    r["password"] = json!("");
+    match w.session_password {
+        Some(pw) => r["password"] = json!(pw),
+        None if r.get("password").is_none() => r["password"] = json!(""),
+        None => {}
+    }
     r["database"] = json!(w.session_db);
     for (k, d) in [
         ("timeout", "2.5"),
@@ -110,7 +146,6 @@ fn expected(before: &Value, w: &Want) -> Value {
         ("bot_lifetime", "7200"),
         ("disable_locking", "0"),
         ("min_lifetime", "60"),
-        ("max_lifetime", "2592000"),
     ] {
         if r.get(k).is_none() {
             r[k] = json!(d);
@@ -126,19 +161,37 @@ fn prove(name: &str, want: Want) {
     let before = php_eval(&env);
 
     // --check reports pending changes.
-    assert_eq!(apply(&root, &["--check"]).status.code(), Some(1));
+    assert_eq!(
+        apply_with(
+            &root,
+            &["--check"],
+            (want.session_password, want.cache_password)
+        )
+        .status
+        .code(),
+        Some(1)
+    );
 
-    let dry = apply(&root, &["--dry-run"]);
+    let dry = apply_with(
+        &root,
+        &["--dry-run"],
+        (want.session_password, want.cache_password),
+    );
     assert_eq!(dry.status.code(), Some(0), "{}", text(&dry.stderr));
     let out = text(&dry.stdout);
     let shown = out
         .replace(&root.display().to_string(), "<site>")
         .replace(&tmp.path().display().to_string(), "<tmp>");
     insta::assert_snapshot!(format!("dry_run_{}", name.replace('-', "_")), shown);
-    git_apply_check(&root, &out);
+    // A diff with a masked secret says so and is for review; any other applies as is.
+    if out.contains("'********'") {
+        assert!(out.contains("# secrets are shown as ********"), "{out}");
+    } else {
+        git_apply_check(&root, &out);
+    }
 
     let before_tree = tree(&root);
-    let wrote = apply(&root, &[]);
+    let wrote = apply_with(&root, &[], (want.session_password, want.cache_password));
     assert_eq!(wrote.status.code(), Some(0), "{}", text(&wrote.stderr));
     let wrote_out = text(&wrote.stdout);
     assert!(wrote_out.contains("wrote "), "{wrote_out}");
@@ -152,7 +205,7 @@ fn prove(name: &str, want: Want) {
 
     // Idempotent: the second run says so and changes no byte.
     let after_tree = tree(&root);
-    let again = apply(&root, &[]);
+    let again = apply_with(&root, &[], (want.session_password, want.cache_password));
     assert_eq!(again.status.code(), Some(0));
     assert!(
         text(&again.stdout).contains("already up to date"),
@@ -160,7 +213,16 @@ fn prove(name: &str, want: Want) {
         text(&again.stdout)
     );
     assert_eq!(tree(&root), after_tree);
-    assert_eq!(apply(&root, &["--check"]).status.code(), Some(0));
+    assert_eq!(
+        apply_with(
+            &root,
+            &["--check"],
+            (want.session_password, want.cache_password)
+        )
+        .status
+        .code(),
+        Some(0)
+    );
 }
 
 #[test]
@@ -174,6 +236,8 @@ fn magento2_git_var_export_env_php() {
             prefix: "magento2_git_",
             backend: "Magento\\Framework\\Cache\\Backend\\Redis",
             page_backend: "Magento\\Framework\\Cache\\Backend\\Redis",
+            session_password: None,
+            cache_password: None,
         },
     );
 }
@@ -189,6 +253,8 @@ fn magento2_composer_redis_existing_setup_is_updated_in_place() {
             prefix: "a3f_",
             backend: "Magento\\Framework\\Cache\\Backend\\Redis",
             page_backend: "Magento\\Framework\\Cache\\Backend\\Redis",
+            session_password: Some("new-sess-pw"),
+            cache_password: None,
         },
     );
 }
@@ -204,6 +270,8 @@ fn magento2_lints_dead_options_are_removed() {
             prefix: "magento2_lints_",
             backend: "Magento\\Framework\\Cache\\Backend\\Redis",
             page_backend: "\\Magento\\Framework\\Cache\\Backend\\Redis",
+            session_password: None,
+            cache_password: None,
         },
     );
 }
@@ -219,6 +287,8 @@ fn magento2_mageos_valkey_backend_is_kept() {
             prefix: "9c1_",
             backend: "valkey",
             page_backend: "valkey",
+            session_password: Some("new-sess-pw"),
+            cache_password: Some("new-cache-pw"),
         },
     );
 }
@@ -335,4 +405,102 @@ fn an_unsafe_prefix_is_refused() {
     let (_tmp, root) = copy_fixture("magento2-git");
     let err = refused(&root, &["--prefix", "x');system('id"]);
     assert!(err.contains("would break the generated config"), "{err}");
+}
+
+/// magento2-composer-redis with a cache password too (the session store has one already).
+fn with_passwords() -> (tempfile::TempDir, PathBuf) {
+    let (tmp, root) = copy_fixture("magento2-composer-redis");
+    let env = root.join("app/etc/env.php");
+    let text = std::fs::read_to_string(&env).unwrap().replacen(
+        "'password' => '',",
+        "'password' => 'cache-old-pw-1',",
+        1,
+    );
+    std::fs::write(&env, text).unwrap();
+    (tmp, root)
+}
+
+#[test]
+fn existing_cache_and_session_passwords_are_kept_on_the_same_servers_and_never_shown() {
+    let (_tmp, root) = with_passwords();
+    let env = root.join("app/etc/env.php");
+    let args = ["--session-url", "redis://127.0.0.1:6378"];
+    let mut dry_args = args.to_vec();
+    dry_args.push("--dry-run");
+    let dry = apply(&root, &dry_args);
+    assert_eq!(dry.status.code(), Some(0), "{}", text(&dry.stderr));
+    let shown = text(&dry.stdout) + &text(&dry.stderr);
+    for secret in ["cache-old-pw-1", "sessions-secret"] {
+        assert!(!shown.contains(secret), "{secret} shown:\n{shown}");
+    }
+    assert!(
+        shown.contains("session/redis/password is kept: no new password was given"),
+        "{shown}"
+    );
+    let out = apply(&root, &args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!text(&out.stdout).contains("sessions-secret"));
+    php_lint(&env);
+    let v = php_eval(&env);
+    let opts = &v["cache"]["frontend"]["default"]["backend_options"];
+    assert_eq!(opts["password"], json!("cache-old-pw-1"));
+    assert_eq!(opts["server"], json!(SOCKET));
+    let r = &v["session"]["redis"];
+    assert_eq!(r["password"], json!("sessions-secret"));
+    assert_eq!(
+        (&r["host"], &r["port"]),
+        (&json!("127.0.0.1"), &json!("6378"))
+    );
+    assert!(
+        v["session"]["redis"].get("max_lifetime").is_some(),
+        "the site's own one stays"
+    );
+}
+
+#[test]
+fn a_session_password_for_another_server_is_refused_without_showing_it() {
+    let (_tmp, root) = with_passwords();
+    let err = refused(&root, &["--dry-run"]);
+    assert!(
+        err.contains("app/etc/env.php:")
+            && err
+                .contains("the sessions connection has a Redis password for tcp://127.0.0.1:6378")
+            && err.contains("unix:/var/run/redis-persistent/redis.sock")
+            && err.contains("RCFG_SESSION_REDIS_PASSWORD")
+            && err.contains("nothing written"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("sessions-secret") && !err.contains("cache-old-pw-1"),
+        "{err}"
+    );
+    let err = refused(&root, &[]);
+    assert!(err.contains("cannot tell"), "{err}");
+}
+
+#[test]
+fn a_secret_in_a_refused_value_is_masked_in_the_error() {
+    let (_tmp, root) = with_env(
+        "<?php\nreturn [\n    'cache' => [\n        'frontend' => [\n            'default' => [\n                'backend' => 'Cm_Cache_Backend_Redis',\n                'backend_options' => [\n                    'server' => '/var/run/redis/redis.sock',\n                    'password' => getenv('RP') . 'fallback-secret-99',\n                    'database' => '0'\n                ]\n            ]\n        ]\n    ]\n];\n",
+    );
+    let before = tree(&root);
+    let out = rcfg()
+        .arg("apply")
+        .arg(&root)
+        .env("RCFG_REDIS_PASSWORD", "new-pw-123456")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(
+            "app/etc/env.php: line 9: 'cache/frontend/default/backend_options/password' is computed"
+        ),
+        "{err}"
+    );
+    assert!(
+        !err.contains("fallback-secret-99") && !err.contains("new-pw-123456"),
+        "{err}"
+    );
+    assert_eq!(tree(&root), before);
 }

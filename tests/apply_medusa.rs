@@ -17,14 +17,21 @@ use serde_json::{Value, json};
 const PREFIX: &str = "shop1:";
 
 fn apply(root: &Path, args: &[&str]) -> std::process::Output {
-    rcfg()
-        .arg("apply")
+    apply_env(root, args, None)
+}
+
+/// `rcfg apply`, with a session password in the environment when given.
+fn apply_env(root: &Path, args: &[&str], session_pw: Option<&str>) -> std::process::Output {
+    let mut cmd = rcfg();
+    cmd.arg("apply")
         .arg(root)
         .args(args)
         .env_remove("RCFG_REDIS_PASSWORD")
-        .env_remove("RCFG_SESSION_REDIS_PASSWORD")
-        .output()
-        .unwrap()
+        .env_remove("RCFG_SESSION_REDIS_PASSWORD");
+    if let Some(pw) = session_pw {
+        cmd.env("RCFG_SESSION_REDIS_PASSWORD", pw);
+    }
+    cmd.output().unwrap()
 }
 
 /// `KEY=value` lines of a `.env` (last one wins), without quotes.
@@ -56,9 +63,14 @@ struct Want<'a> {
     /// The cache module as detect names it.
     module: &'a str,
     caching_flag: bool,
+    /// The cache TTL after apply: the site's own positive one is kept (no --ttl given).
+    ttl: i64,
+    /// A new session password, for a site whose session URL had one on another server.
+    session_password: Option<&'a str>,
 }
 
 fn prove(name: &str, w: Want) {
+    let apply = |root: &Path, args: &[&str]| apply_env(root, args, w.session_password);
     let (tmp, root) = copy_fixture(name);
     let env_before = dotenv(&root.join(".env"));
     assert_eq!(
@@ -73,7 +85,14 @@ fn prove(name: &str, w: Want) {
         .replace(&root.display().to_string(), "<site>")
         .replace(&tmp.path().display().to_string(), "<tmp>");
     insta::assert_snapshot!(format!("dry_run_{}", name.replace('-', "_")), shown);
-    git_apply_check(&root, &out);
+    // A diff that had to mask a changed secret says so and is for review; others apply.
+    if w.session_password.is_some() {
+        assert!(out.contains("# secrets are shown as ********"), "{out}");
+        assert!(!out.contains("persistent-secret"), "{out}");
+    } else {
+        assert!(!out.contains("# secrets are shown as"), "{out}");
+        git_apply_check(&root, &out);
+    }
 
     let wrote = apply(&root, &["--prefix", PREFIX]);
     assert_eq!(wrote.status.code(), Some(0), "{}", text(&wrote.stderr));
@@ -96,7 +115,13 @@ fn prove(name: &str, w: Want) {
     );
     want_env.insert(
         "REDIS_URL".into(),
-        format!("/var/run/redis-persistent/redis.sock?db={}", w.session_db),
+        format!(
+            "/var/run/redis-persistent/redis.sock?db={}{}",
+            w.session_db,
+            w.session_password
+                .map(|p| format!("&password={p}"))
+                .unwrap_or_default()
+        ),
     );
     if w.caching_flag {
         want_env.insert("MEDUSA_FF_CACHING".into(), "true".into());
@@ -119,7 +144,7 @@ fn prove(name: &str, w: Want) {
         .iter()
         .find(|s| s["key"] == "ttl")
         .unwrap_or_else(|| panic!("no ttl in {cache:#}"));
-    assert_eq!(ttl["value"], 86400);
+    assert_eq!(ttl["value"], w.ttl);
     let module = cache["options"]
         .as_array()
         .unwrap()
@@ -163,6 +188,8 @@ fn medusa_v1_gets_cache_service_and_session_url() {
             session_db: 1,
             module: "@medusajs/cache-redis",
             caching_flag: false,
+            ttl: 86400,
+            session_password: None,
         },
     );
 }
@@ -178,6 +205,9 @@ fn medusa_v1_redis_is_updated_in_place() {
             session_db: 1,
             module: "@medusajs/cache-redis",
             caching_flag: false,
+            // The module default (30) is no setting of the site's own.
+            ttl: 86400,
+            session_password: Some("new-sess-pw"),
         },
     );
 }
@@ -193,6 +223,8 @@ fn medusa_v2_gets_the_cache_redis_module() {
             session_db: 1,
             module: "@medusajs/medusa/cache-redis",
             caching_flag: false,
+            ttl: 86400,
+            session_password: None,
         },
     );
 }
@@ -208,6 +240,8 @@ fn medusa_v2_redis_module_options_are_updated() {
             session_db: 1,
             module: "@medusajs/medusa/cache-redis",
             caching_flag: false,
+            ttl: 300,
+            session_password: None,
         },
     );
 }
@@ -223,6 +257,8 @@ fn medusa_v2_caching_provider_is_updated() {
             session_db: 1,
             module: "@medusajs/medusa/caching",
             caching_flag: true,
+            ttl: 1800,
+            session_password: None,
         },
     );
 }
@@ -238,6 +274,8 @@ fn medusa_v2_lints_ttl_zero_and_percent_encoded_socket_are_fixed() {
             session_db: 3,
             module: "@medusajs/medusa/caching",
             caching_flag: true,
+            ttl: 86400,
+            session_password: None,
         },
     );
 }
@@ -314,4 +352,104 @@ fn an_unsafe_prefix_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("would break the generated config"));
     assert_eq!(tree(&root), before);
+}
+
+/// medusa-v1-redis whose session URL carries a percent-encoded password.
+fn with_encoded_password() -> (tempfile::TempDir, std::path::PathBuf) {
+    let (tmp, root) = copy_fixture("medusa-v1-redis");
+    let env = root.join(".env");
+    let text = std::fs::read_to_string(&env)
+        .unwrap()
+        .replace("redis://:persistent-secret@", "redis://:p%40ss%2Fw0rd-9@");
+    std::fs::write(&env, text).unwrap();
+    (tmp, root)
+}
+
+#[test]
+fn a_url_password_is_kept_on_the_same_server_and_masked_in_every_form() {
+    let (_tmp, root) = with_encoded_password();
+    let args = [
+        "--prefix",
+        PREFIX,
+        "--session-url",
+        "redis://127.0.0.1:6378",
+    ];
+    let mut dry_args = args.to_vec();
+    dry_args.push("--dry-run");
+    let dry = apply(&root, &dry_args);
+    assert_eq!(dry.status.code(), Some(0), "{}", text(&dry.stderr));
+    let shown = text(&dry.stdout) + &text(&dry.stderr);
+    for form in ["p%40ss%2Fw0rd-9", "p@ss/w0rd-9", "w0rd-9"] {
+        assert!(!shown.contains(form), "{form} shown:\n{shown}");
+    }
+    let out = apply(&root, &args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!text(&out.stdout).contains("w0rd-9"));
+    assert_eq!(
+        dotenv(&root.join(".env"))["REDIS_URL"],
+        "redis://:p%40ss%2Fw0rd-9@127.0.0.1:6378/1"
+    );
+}
+
+#[test]
+fn a_given_url_password_is_masked_encoded_and_decoded() {
+    let (_tmp, root) = with_encoded_password();
+    let out = apply(
+        &root,
+        &[
+            "--dry-run",
+            "--session-url",
+            "redis://:given%40pw-long@127.0.0.1:6378",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let shown = text(&out.stdout) + &text(&out.stderr);
+    for form in ["given%40pw-long", "given@pw-long", "pw-long", "w0rd-9"] {
+        assert!(!shown.contains(form), "{form} shown:\n{shown}");
+    }
+    assert!(shown.contains("# secrets are shown as ********"), "{shown}");
+}
+
+#[test]
+fn a_password_in_a_literal_config_url_is_carried_into_env_and_never_shown() {
+    let (_tmp, root) = copy_fixture("medusa-v2-redis");
+    let config = root.join("medusa-config.ts");
+    let source = std::fs::read_to_string(&config).unwrap().replace(
+        "const REDIS_URL = process.env.REDIS_URL",
+        "const REDIS_URL = \"redis://:lit-pass-word@127.0.0.1:6378/0\"",
+    );
+    std::fs::write(&config, &source).unwrap();
+    let args = [
+        "--prefix",
+        PREFIX,
+        "--session-url",
+        "redis://127.0.0.1:6378",
+    ];
+    let mut dry_args = args.to_vec();
+    dry_args.push("--dry-run");
+    let dry = apply(&root, &dry_args);
+    assert_eq!(dry.status.code(), Some(0), "{}", text(&dry.stderr));
+    let shown = text(&dry.stdout) + &text(&dry.stderr);
+    assert!(!shown.contains("lit-pass-word"), "{shown}");
+    let out = apply(&root, &args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        dotenv(&root.join(".env"))["REDIS_URL"]
+            .starts_with("redis://:lit-pass-word@127.0.0.1:6378/"),
+        "{:?}",
+        dotenv(&root.join(".env"))
+    );
+    // Without the same server, rcfg refuses rather than drop or misapply it.
+    let (_tmp2, other) = copy_fixture("medusa-v2-redis");
+    std::fs::write(other.join("medusa-config.ts"), &source).unwrap();
+    let before = tree(&other);
+    let out = apply(&other, &["--prefix", PREFIX]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("cannot tell"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!text(&out.stderr).contains("lit-pass-word"));
+    assert_eq!(tree(&other), before);
 }

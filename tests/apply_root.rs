@@ -205,3 +205,85 @@ fn a_zero_ttl_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("--ttl must be a positive number"));
 }
+
+#[test]
+fn flags_for_one_site_are_refused_with_root_and_nothing_is_written() {
+    let (_tmp, root) = copy_fixture("hosting-root");
+    let before = tree(&root);
+    for (args, flag) in [
+        (&["--db", "3"][..], "--db"),
+        (&["--prefix", "x:"][..], "--prefix"),
+        (&["--page-cache-db", "4"][..], "--page-cache-db"),
+        (&["--session-db", "2"][..], "--session-db"),
+        (
+            &["--url", "redis://127.0.0.1:6379/4"][..],
+            "a database in --url",
+        ),
+    ] {
+        let out = rcfg()
+            .args(["apply", "--root"])
+            .arg(&root)
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = text(&out.stderr);
+        assert!(
+            err.contains(flag) && err.contains("cannot apply to a whole root"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(text(&out.stdout), "", "{args:?}");
+        assert_eq!(tree(&root), before, "{args:?}: nothing written");
+    }
+}
+
+#[test]
+fn every_skipped_site_is_listed_and_every_note_names_its_site() {
+    let (tmp, root) = copy_fixture("hosting-root");
+    common::copy_tree(&common::fixture("drupal7"), &root.join("old.example.com"));
+    common::copy_tree(
+        &common::fixture("magento1"),
+        &root.join("legacy.example.com"),
+    );
+    let _keep = tmp;
+    let out = rcfg()
+        .args(["apply", "--dry-run", "--root"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    for (dir, why) in [
+        (
+            "old.example.com",
+            "Drupal 7 is recognised but not supported",
+        ),
+        (
+            "legacy.example.com",
+            "Magento 1 / OpenMage is recognised but not supported",
+        ),
+    ] {
+        let line = err
+            .lines()
+            .find(|l| l.starts_with("rcfg: skipped ") && l.contains(dir))
+            .unwrap_or_else(|| panic!("{dir} not listed as skipped:\n{err}"));
+        assert!(line.contains(why), "{line}");
+    }
+    let diff = text(&out.stdout);
+    let sites = [
+        "api.example.com",
+        "blog.example.com",
+        "intranet.example.com",
+        "shop.example.com",
+        "store.example.com",
+    ];
+    let notes: Vec<&str> = diff.lines().filter(|l| l.starts_with("# ")).collect();
+    assert!(notes.len() >= 5, "{diff}");
+    for n in &notes {
+        assert!(
+            sites.iter().any(|s| n.starts_with(&format!("# {s}: "))),
+            "a note without its site: {n}"
+        );
+    }
+    assert!(!diff.contains("old.example.com") && !diff.contains("legacy.example.com"));
+}

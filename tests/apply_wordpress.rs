@@ -253,14 +253,17 @@ fn wordpress_classic_redis_is_already_up_to_date() {
 
 #[test]
 fn wordpress_lints() {
-    // MAXTTL 0 edited to a positive value, the duplicate DATABASE define left alone (the
-    // first one, 3, is the effective one and kept), scheme and prefix added.
+    // MAXTTL 0 edited to a positive value, the ignored duplicate DATABASE define removed
+    // (the first one, 3, is the effective one and kept), Pantheon's TTL constant removed,
+    // scheme and prefix added.
+    let mut managed = rc_socket(3, "lints:");
+    managed["WP_REDIS_DEFAULT_EXPIRE_SECONDS"] = Value::Null;
     prove(Case {
         fixture: "wordpress-lints",
         arg: "",
         abspath: "",
         kind: Kind::Classic,
-        managed: rc_socket(3, "lints:"),
+        managed,
     });
 }
 
@@ -313,7 +316,12 @@ fn wordpress_bedrock_redis() {
         arg: "",
         abspath: "web/wp",
         kind: Kind::Bedrock,
-        managed: rc_socket(4, "shopbedrock:"),
+        // The site's own WP_REDIS_MAXTTL (43200) is kept: no --ttl given.
+        managed: {
+            let mut m = rc_socket(4, "shopbedrock:");
+            m["WP_REDIS_MAXTTL"] = json!(43200);
+            m
+        },
     });
 }
 
@@ -434,5 +442,211 @@ fn bedrock_read_only_env_changes_nothing() {
         text(&out.stderr)
     );
     // config/application.php would change too, and did not.
+    assert_eq!(tree(&root), before);
+}
+
+/// wordpress-classic with `extra` defines before the "stop editing" line.
+fn classic_with(extra: &str) -> (tempfile::TempDir, PathBuf) {
+    let (tmp, root) = copy_fixture("wordpress-classic");
+    let config = root.join("wp-config.php");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("/* That's all", &format!("{extra}/* That's all")),
+    )
+    .unwrap();
+    (tmp, root)
+}
+
+#[test]
+fn an_acl_password_array_is_kept_and_never_shown() {
+    let (_tmp, root) = classic_with(
+        "define( 'WP_REDIS_HOST', '127.0.0.1' );\n\
+         define( 'WP_REDIS_PASSWORD', [ 'app', 'arr-secret-77' ] );\n\
+         define( 'WP_REDIS_DATABASE', 0 );\n",
+    );
+    let site = root.to_str().unwrap();
+    // The same server over TCP: the password stays.
+    let args = [site, "--host", "127.0.0.1", "--port", "6379", "--db", "3"];
+    let mut dry_args = args.to_vec();
+    dry_args.push("--dry-run");
+    let dry = run(&dry_args, &[]);
+    assert_eq!(dry.status.code(), Some(0), "{}", text(&dry.stderr));
+    let shown = text(&dry.stdout) + &text(&dry.stderr);
+    assert!(!shown.contains("arr-secret-77"), "{shown}");
+    // The password line is next to a change, but left out of the context (the hunk
+    // starts after it), so the diff still applies as is.
+    assert!(!shown.contains("WP_REDIS_PASSWORD', ["), "{shown}");
+    assert!(!shown.contains("secrets are shown as"), "{shown}");
+    git_apply_check(&root, &text(&dry.stdout));
+    assert!(
+        shown.contains("define( 'WP_REDIS_DATABASE', 0 );: 0 → 3"),
+        "{shown}"
+    );
+    let out = run(&args, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!text(&out.stdout).contains("arr-secret-77"));
+    let v = eval_wp_config(&root, &root);
+    assert_eq!(
+        v["constants"]["WP_REDIS_PASSWORD"],
+        json!(["app", "arr-secret-77"])
+    );
+    assert_eq!(v["constants"]["WP_REDIS_DATABASE"], json!(3));
+}
+
+#[test]
+fn a_password_for_another_server_is_refused_and_not_shown() {
+    let (_tmp, root) = classic_with(
+        "define( 'WP_REDIS_HOST', '10.0.0.7' );\n\
+         define( 'WP_REDIS_PASSWORD', 'other-server-pw' );\n",
+    );
+    let before = tree(&root);
+    let out = run(&[root.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("wp-config.php:")
+            && err.contains("has a Redis password for tcp://10.0.0.7:6379")
+            && err.contains("cannot tell whether that password applies there")
+            && err.contains("RCFG_REDIS_PASSWORD"),
+        "{err}"
+    );
+    assert!(!err.contains("other-server-pw"), "{err}");
+    assert_eq!(tree(&root), before);
+    // With the new server's password it goes ahead, and that password is what is written.
+    let out = run(
+        &[root.to_str().unwrap()],
+        &[("RCFG_REDIS_PASSWORD", "new-server-pw")],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v = eval_wp_config(&root, &root);
+    assert_eq!(v["constants"]["WP_REDIS_PASSWORD"], json!("new-server-pw"));
+}
+
+#[test]
+fn a_sites_own_maxttl_is_kept_unless_ttl_is_given() {
+    let (_tmp, root) = classic_with("define( 'WP_REDIS_MAXTTL', 3600 );\n");
+    let site = root.to_str().unwrap();
+    let dry = run(&[site, "--dry-run"], &[]);
+    assert_eq!(dry.status.code(), Some(0), "{}", text(&dry.stderr));
+    let diff = text(&dry.stdout);
+    assert!(!diff.contains("WP_REDIS_MAXTTL', 86400"), "{diff}");
+    let given = run(&[site, "--dry-run", "--ttl", "600"], &[]);
+    let diff = text(&given.stdout);
+    assert!(
+        diff.contains("-define( 'WP_REDIS_MAXTTL', 3600 );\n+define( 'WP_REDIS_MAXTTL', 600 );\n"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("define( 'WP_REDIS_MAXTTL', 3600 );: 3600 → 600"),
+        "{diff}"
+    );
+    let out = run(&[site], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v = eval_wp_config(&root, &root);
+    assert_eq!(v["constants"]["WP_REDIS_MAXTTL"], json!(3600));
+}
+
+/// `patch --dry-run -p1` must accept `diff` from `root`.
+fn patch_check(root: &Path, diff: &str) {
+    let file = root.parent().unwrap().join("rcfg-test-patch.diff");
+    std::fs::write(&file, diff).unwrap();
+    let out = Command::new("patch")
+        .args(["--dry-run", "-p1", "-i"])
+        .arg(&file)
+        .current_dir(root)
+        .output()
+        .expect("patch is installed");
+    std::fs::remove_file(&file).unwrap();
+    assert!(
+        out.status.success(),
+        "patch --dry-run: {}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn dry_run_diffs_apply_with_git_and_patch_whatever_the_line_endings() {
+    let original =
+        std::fs::read_to_string(common::fixture("wordpress-classic/wp-config.php")).unwrap();
+    let cases: [(&str, Vec<u8>); 4] = [
+        ("crlf", original.replace('\n', "\r\n").into_bytes()),
+        (
+            "lone-cr",
+            original
+                .replace(
+                    "$table_prefix = 'wp_';",
+                    "$table_prefix = 'wp_'; /* a\rb */",
+                )
+                .replace("/* That's all", "/* c\rd */\n/* That's all")
+                .into_bytes(),
+        ),
+        (
+            "no-final-newline",
+            original.trim_end_matches('\n').as_bytes().to_vec(),
+        ),
+        (
+            // The anchor is the last line, without a newline.
+            "anchor-last-no-newline",
+            format!(
+                "{}/* That's all, stop editing! */",
+                &original[..original.find("/* That's all").unwrap()]
+            )
+            .into_bytes(),
+        ),
+    ];
+    for (name, bytes) in cases {
+        let (_tmp, root) = copy_fixture("wordpress-classic");
+        std::fs::write(root.join("wp-config.php"), &bytes).unwrap();
+        let dry = run(&[root.to_str().unwrap(), "--dry-run"], &[]);
+        assert_eq!(dry.status.code(), Some(0), "{name}: {}", text(&dry.stderr));
+        let diff = String::from_utf8(dry.stdout.clone()).unwrap();
+        git_apply_check(&root, &diff);
+        patch_check(&root, &diff);
+        // Applying the diff gives exactly the bytes rcfg writes.
+        let (_tmp2, copy) = copy_fixture("wordpress-classic");
+        std::fs::write(copy.join("wp-config.php"), &bytes).unwrap();
+        let file = copy.parent().unwrap().join("d.diff");
+        std::fs::write(&file, &diff).unwrap();
+        let applied = Command::new("git")
+            .args(["apply"])
+            .arg(&file)
+            .current_dir(&copy)
+            .output()
+            .unwrap();
+        assert!(
+            applied.status.success(),
+            "{name}: {}",
+            text(&applied.stderr)
+        );
+        let out = run(&[root.to_str().unwrap()], &[]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", text(&out.stderr));
+        assert_eq!(
+            std::fs::read(copy.join("wp-config.php")).unwrap(),
+            std::fs::read(root.join("wp-config.php")).unwrap(),
+            "{name}: git apply and rcfg apply agree byte for byte"
+        );
+        php_lint(&root.join("wp-config.php"));
+    }
+}
+
+#[test]
+fn a_non_utf8_config_is_refused_naming_the_file() {
+    let (_tmp, root) = copy_fixture("wordpress-classic");
+    let config = root.join("wp-config.php");
+    let mut bytes = std::fs::read(&config).unwrap();
+    let at = bytes.windows(2).position(|w| w == b"/*").unwrap();
+    bytes.splice(at..at, b"// caf\xe9\n".iter().copied());
+    std::fs::write(&config, &bytes).unwrap();
+    let before = tree(&root);
+    let out = run(&[root.to_str().unwrap(), "--dry-run"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("wp-config.php") && err.contains("not valid UTF-8"),
+        "{err}"
+    );
+    assert_eq!(text(&out.stdout), "");
     assert_eq!(tree(&root), before);
 }

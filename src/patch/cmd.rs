@@ -283,6 +283,7 @@ struct Resolved {
     session: Endpoint,
     session_db: Option<i64>,
     ttl: u64,
+    ttl_explicit: bool,
     session_ttl: u64,
     databases: i64,
     session_databases: i64,
@@ -447,11 +448,43 @@ fn resolve(args: &ApplyArgs, cfg: &ApplyConfig) -> Result<Resolved> {
         session,
         session_db: args.session_db.or(surl_db),
         ttl,
+        ttl_explicit: args.ttl.or(cfg.ttl).is_some(),
         session_ttl,
         databases,
         session_databases,
         backup: !args.no_backup && cfg.backup.unwrap_or(true),
     })
+}
+
+/// The passwords given for this run, for masking.
+fn resolved_secrets(r: &Resolved) -> Vec<Secret> {
+    [&r.cache, &r.session]
+        .iter()
+        .filter_map(|ep| ep.password.clone())
+        .collect()
+}
+
+/// Flags that set one site's value cannot apply to every site of a root: refuse them
+/// rather than ignore them.
+fn refuse_per_site_flags(args: &ApplyArgs, r: &Resolved) -> Result<()> {
+    let given = [
+        ("--db (or a database in --url)", r.cache_db.is_some()),
+        ("--page-cache-db", args.page_cache_db.is_some()),
+        (
+            "--session-db (or a database in --session-url)",
+            r.session_db.is_some(),
+        ),
+        ("--prefix", args.prefix.is_some()),
+    ];
+    let bad: Vec<&str> = given.iter().filter(|(_, g)| *g).map(|(f, _)| *f).collect();
+    if !bad.is_empty() {
+        bail!(
+            "{} cannot apply to a whole root: with --root every site gets its own database and prefix (existing distinct ones are kept); drop {}, or run rcfg apply on one site to set it there",
+            bad.join(", "),
+            if bad.len() == 1 { "it" } else { "them" }
+        );
+    }
+    Ok(())
 }
 
 fn target_for(r: &Resolved, a: &Assignment, args: &ApplyArgs, single: bool) -> Target {
@@ -480,6 +513,7 @@ fn target_for(r: &Resolved, a: &Assignment, args: &ApplyArgs, single: bool) -> T
             a.session_db
         },
         session_ttl: r.session_ttl,
+        ttl_explicit: r.ttl_explicit,
     }
 }
 
@@ -518,7 +552,8 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
     // Which sites, with which assignments.
     let mut errors: Vec<DetectError> = Vec::new();
     let (sites, assignments, single) = if let Some(root) = &args.root {
-        let sites: Vec<Site> = crate::cms::walk_root(
+        refuse_per_site_flags(&args, &resolved)?;
+        let (sites, skipped): (Vec<Site>, Vec<Site>) = crate::cms::walk_root(
             root,
             &RootWalk {
                 max_depth: args.depth,
@@ -526,8 +561,15 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
             &mut errors,
         )
         .into_iter()
-        .filter(|s| s.supported)
-        .collect();
+        .partition(|s| planner_for(s).is_ok());
+        // Every site rcfg will not patch is named, with the reason.
+        for s in &skipped {
+            let why = s
+                .unsupported_reason
+                .clone()
+                .unwrap_or_else(|| format!("{} is not supported by apply", s.cms));
+            eprintln!("rcfg: skipped {}: {why}", s.path.display());
+        }
         if sites.is_empty() && errors.is_empty() {
             bail!(
                 "{}: no supported site found below this directory",
@@ -545,7 +587,9 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
         }
         let site = crate::cms::detect_dir(&path, &mut errors);
         if let Some(e) = errors.first() {
-            bail!("{}: {} — nothing written", e.path.display(), e.message);
+            let msg =
+                super::mask::mask_file_error(&e.path, &e.message, &resolved_secrets(&resolved));
+            bail!("{}: {msg} — nothing written", e.path.display());
         }
         planner_for(&site)?;
         let mut group = vec![site];
@@ -555,7 +599,8 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
         (group, vec![a], true)
     };
     for e in &errors {
-        eprintln!("rcfg: error: {}: {}", e.path.display(), e.message);
+        let msg = super::mask::mask_file_error(&e.path, &e.message, &resolved_secrets(&resolved));
+        eprintln!("rcfg: error: {}: {msg}", e.path.display());
         exit = Exit::Error;
     }
 
@@ -563,7 +608,7 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
     let mut plans: Vec<Plan> = Vec::new();
     for (site, a) in sites.iter().zip(&assignments) {
         let target = target_for(&resolved, a, &args, single);
-        let planned = planner_for(site).and_then(|p| p.plan(site, &target, &templates));
+        let planned = super::plan_site(site, &target, &templates);
         match planned {
             Ok(mut plan) => {
                 if let Some(root) = &args.root {
@@ -586,14 +631,30 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
         }
     }
 
+    // In --root mode every note starts with the site it is about.
+    let site_of = |plan: &Plan| match &args.root {
+        Some(root) => format!(
+            "{}: ",
+            plan.root.strip_prefix(root).unwrap_or(&plan.root).display()
+        ),
+        None => String::new(),
+    };
     if args.dry_run || args.check {
         let mut pending = false;
         for plan in &plans {
-            for note in &plan.notes {
-                if args.dry_run {
+            let (diff, masked) = super::diff::render(plan);
+            if args.dry_run {
+                for note in &plan.notes {
                     for line in plan.mask(note).lines() {
-                        writeln!(out, "# {line}")?;
+                        writeln!(out, "# {}{line}", site_of(plan))?;
                     }
+                }
+                if masked && !plan.is_noop() {
+                    writeln!(
+                        out,
+                        "# {}secrets are shown as ********: this diff is for review (git apply or patch would fail on a masked line, or write ******** for a new value); `rcfg apply` writes the real values",
+                        site_of(plan)
+                    )?;
                 }
             }
             if plan.is_noop() {
@@ -602,7 +663,7 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
             }
             pending = true;
             if args.dry_run {
-                super::diff::write_plan(&mut out, plan)?;
+                out.write_all(diff.as_bytes())?;
             } else {
                 for p in plan.changed() {
                     eprintln!("{}: would change", p.path.display());
@@ -640,7 +701,7 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
                 }
                 for note in &plan.notes {
                     for line in plan.mask(note).lines() {
-                        writeln!(out, "# {line}")?;
+                        writeln!(out, "# {}{line}", site_of(plan))?;
                     }
                 }
             }

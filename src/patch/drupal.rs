@@ -141,11 +141,14 @@ impl Planner for DrupalPlanner {
                 (format!("tls://{host}"), *port, false)
             }
         };
+        // No new password: the one in rcfg's own block stays (plan_site has checked that the
+        // endpoint is the same server); one set elsewhere stays in effect untouched.
         let password = target
             .cache
             .password
             .as_ref()
-            .map(|p| p.expose().to_string());
+            .map(|p| p.expose().to_string())
+            .or_else(|| existing.as_deref().and_then(block_password));
         plan.add_secret(&target.cache);
         if target.cache.username.is_some() {
             plan.notes.push(
@@ -159,6 +162,12 @@ impl Planner for DrupalPlanner {
                     .into(),
             );
         }
+        // Dead settings in the hand-written part are removed; a wrong-version perm TTL's
+        // value is carried into the right form.
+        let dead = match &existing {
+            Some(text) => dead_settings(&redis_path, text, line)?,
+            None => Vec::new(),
+        };
         let perm_ttls: Vec<Value> = PERM_TTL_BINS
             .iter()
             .map(|bin| {
@@ -166,9 +175,11 @@ impl Planner for DrupalPlanner {
                     ModuleLine::V1 => format!("['redis.settings']['perm_ttl_{bin}']"),
                     ModuleLine::V2 => format!("['redis_perm_ttl_{bin}']"),
                 };
-                json!({ "key": key })
+                let ttl = kept_perm_ttl(site, line, bin, &dead, target, &mut plan.notes);
+                json!({ "key": key, "ttl": ttl })
             })
             .collect();
+        change_notes(site, target, &host, port, socket, &mut plan.notes);
         let block = templates.render(
             "drupal/block.php",
             &json!({
@@ -195,7 +206,7 @@ impl Planner for DrupalPlanner {
                     .push(Patch::create(&site.path, redis_rel, text));
             }
             Some(before) => {
-                let after = replace_block(&redis_file, &before, &block, &mut plan.notes)?;
+                let after = replace_block(&redis_file, &before, &block, &dead, &mut plan.notes)?;
                 plan.patches
                     .push(Patch::edit(&site.path, redis_rel, before, after));
             }
@@ -257,8 +268,243 @@ fn pushed_yamls(stmts: &[Stmt]) -> Vec<String> {
         .collect()
 }
 
-/// `settings.redis.php` with rcfg's block replaced, or appended after hand-written content.
-fn replace_block(file: &str, before: &str, block: &str, notes: &mut Vec<String>) -> Result<String> {
+/// A setting in the hand-written part of settings.redis.php that Drupal 8+'s redis module
+/// never reads (or, for the wrong module line, reads only in the other line): removed.
+#[derive(Debug, Clone)]
+struct Dead {
+    line: usize,
+    start: usize,
+    end: usize,
+    what: String,
+    why: &'static str,
+    /// For a perm TTL in the other module line's form: its bin and positive value.
+    carried: Option<(String, i64)>,
+}
+
+/// The dead Redis settings outside rcfg's block: `$conf[…]` (Drupal 7), Drupal 7-style
+/// `perm_ttl` / `perm_ttl_cache_*` / `redis_perm_ttl` keys, and `redis_perm_ttl_<bin>` when
+/// the 1.x module is installed. Only unconditional statements are touched.
+fn dead_settings(path: &Path, text: &str, line: ModuleLine) -> Result<Vec<Dead>> {
+    let (lo, hi) = match (text.find(BEGIN), text.find(END)) {
+        (Some(b), Some(e)) if e > b => (b, e),
+        _ => (text.len(), text.len()),
+    };
+    let stmts = parse_php(path, text)?;
+    let mut out = Vec::new();
+    for s in stmts
+        .iter()
+        .filter(|s| !s.conditional && (s.end <= lo || s.start >= hi))
+    {
+        let StmtKind::Assign { target, value, .. } = &s.kind else {
+            continue;
+        };
+        let Some((var, keys)) = php::target_path(target) else {
+            continue;
+        };
+        let first = keys.first().map(String::as_str).unwrap_or("");
+        let shown = format!(
+            "${var}{}",
+            keys.iter().map(|k| format!("['{k}']")).collect::<String>()
+        );
+        let (why, carried) = if var == "conf" && first.starts_with("redis") {
+            ("Drupal 8+ never reads $conf (a Drupal 7 setting)", None)
+        } else if var != "settings" {
+            continue;
+        } else if first == "redis_perm_ttl"
+            || first.starts_with("redis_perm_ttl_cache_")
+            || (first == "redis.settings"
+                && keys
+                    .get(1)
+                    .is_some_and(|k| k == "perm_ttl" || k.starts_with("perm_ttl_cache_")))
+        {
+            (
+                "a Drupal 7-style perm TTL name that Drupal 8+ never reads",
+                None,
+            )
+        } else if line == ModuleLine::V1 && first.starts_with("redis_perm_ttl_") {
+            let bin = first.trim_start_matches("redis_perm_ttl_").to_string();
+            (
+                "read only by redis 2.x; the installed 1.x module reads $settings['redis.settings']['perm_ttl_<bin>']",
+                value.as_int().filter(|v| *v > 0).map(|v| (bin, v)),
+            )
+        } else if first == "redis_cache_socket" {
+            (
+                "not read on Drupal 8+ (the socket goes in redis.connection host)",
+                None,
+            )
+        } else {
+            continue;
+        };
+        out.push(Dead {
+            line: s.line,
+            start: s.start,
+            end: s.end,
+            what: shown,
+            why,
+            carried,
+        });
+    }
+    Ok(out)
+}
+
+/// The password in rcfg's own block of settings.redis.php, if it sets one.
+fn block_password(text: &str) -> Option<String> {
+    let b = text.find(BEGIN)?;
+    let e = b + text[b..].find(END)?;
+    // The block body sits inside an `if`; parse it as plain statements.
+    let body: String = text[b..e]
+        .lines()
+        .filter(|l| {
+            l.trim_start()
+                .starts_with("$settings['redis.connection']['password']")
+        })
+        .collect();
+    let stmts = php::parse(&format!("<?php {body}")).ok()?;
+    stmts.iter().find_map(|s| match &s.kind {
+        StmtKind::Assign { value, .. } => value.as_str().map(str::to_string),
+        _ => None,
+    })
+}
+
+/// The TTL for `bin`: the user's `--ttl`, else a positive integer the site already has in
+/// the form the module reads (or carried from a removed wrong-version key), else the default.
+fn kept_perm_ttl(
+    site: &Site,
+    line: ModuleLine,
+    bin: &str,
+    dead: &[Dead],
+    target: &Target,
+    notes: &mut Vec<String>,
+) -> u64 {
+    let key = match line {
+        ModuleLine::V1 => format!("redis.settings.perm_ttl_{bin}"),
+        ModuleLine::V2 => format!("redis_perm_ttl_{bin}"),
+    };
+    let have = site
+        .redis
+        .cache
+        .as_ref()
+        .and_then(|c| c.ttl.iter().rev().find(|t| t.key == key));
+    let carried = dead
+        .iter()
+        .find_map(|d| d.carried.as_ref().filter(|(b, _)| b == bin).map(|c| c.1));
+    if target.ttl_explicit {
+        if let Some(h) = have
+            && h.value != json!(target.ttl)
+        {
+            notes.push(format!(
+                "{}: perm_ttl_{bin}: {} → {}",
+                h.at, h.value, target.ttl
+            ));
+        }
+        return target.ttl;
+    }
+    match (have, carried) {
+        (_, Some(v)) => v as u64,
+        (Some(h), _) if h.value.as_i64().is_some_and(|v| v > 0) => {
+            h.value.as_i64().unwrap_or_default() as u64
+        }
+        (Some(h), _) => {
+            notes.push(format!(
+                "{}: perm_ttl_{bin}: {} → {}",
+                h.at, h.value, target.ttl
+            ));
+            target.ttl
+        }
+        (None, None) => target.ttl,
+    }
+}
+
+/// `old → new` notes for the connection values rcfg's block replaces.
+fn change_notes(
+    site: &Site,
+    target: &Target,
+    host: &str,
+    port: u16,
+    socket: bool,
+    notes: &mut Vec<String>,
+) {
+    let Some(c) = &site.redis.cache else { return };
+    let new_transport = if socket {
+        host.to_string()
+    } else {
+        format!("{host}:{port}")
+    };
+    if let Some(t) = &c.transport {
+        let old = match &t.value {
+            Transport::Unix { path } => path.clone(),
+            Transport::Tcp { host, port } => format!("{host}:{port}"),
+            Transport::Tls { host, port } => format!("tls://{host}:{port}"),
+        };
+        if old != new_transport {
+            notes.push(format!(
+                "{}: redis.connection: {old} → {new_transport}",
+                t.at
+            ));
+        }
+    }
+    if let Some(d) = &c.database
+        && d.value != target.db
+    {
+        notes.push(format!(
+            "{}: redis.connection base: {} → {}",
+            d.at, d.value, target.db
+        ));
+    }
+    let prefix = target.prefix.trim_end_matches(':');
+    if let Some(p) = &c.prefix
+        && p.value != prefix
+    {
+        notes.push(format!("{}: cache_prefix: {} → {prefix}", p.at, p.value));
+    }
+}
+
+/// `settings.redis.php` with rcfg's block replaced, or appended after hand-written content,
+/// and the `dead` settings removed (each with a note).
+fn replace_block(
+    file: &str,
+    before: &str,
+    block: &str,
+    dead: &[Dead],
+    notes: &mut Vec<String>,
+) -> Result<String> {
+    let mut edits: Vec<Edit> = dead
+        .iter()
+        .map(|d| {
+            let start = edit::line_start(before, d.start);
+            let rest = &before[d.end..];
+            let trailing = rest.len() - rest.trim_start_matches([' ', '\t', '\r']).len();
+            let end = if before[d.end + trailing..].starts_with('\n')
+                && before[start..d.start].trim().is_empty()
+            {
+                d.end + trailing + 1
+            } else {
+                d.end
+            };
+            Edit {
+                start: if before[start..d.start].trim().is_empty() {
+                    start
+                } else {
+                    d.start
+                },
+                end,
+                text: String::new(),
+            }
+        })
+        .collect();
+    for d in dead {
+        notes.push(format!(
+            "{file}:{}: removed {}: {}{}.",
+            d.line,
+            d.what,
+            d.why,
+            match &d.carried {
+                Some((bin, v)) =>
+                    format!("; its value {v} is kept as perm_ttl_{bin} in rcfg's block"),
+                None => String::new(),
+            }
+        ));
+    }
     if let Some(b) = before.find(BEGIN) {
         let Some(e) = before[b..].find(END).map(|e| b + e) else {
             bail!(
@@ -267,39 +513,24 @@ fn replace_block(file: &str, before: &str, block: &str, notes: &mut Vec<String>)
         };
         let end_line = before[e..].find('\n').map_or(before.len(), |n| e + n + 1);
         let start = edit::line_start(before, b);
-        return edit::apply_eol(
-            before,
-            vec![Edit {
-                start,
-                end: end_line,
-                text: block.to_string(),
-            }],
-        );
+        edits.push(Edit {
+            start,
+            end: end_line,
+            text: edit::eol(before, block),
+        });
+        return edit::apply(before, edits);
     }
     // Hand-written: keep it, append rcfg's block so its values win.
-    let stmts = parse_php(Path::new(file), before)?;
     notes.push(format!(
         "{file}: hand-written settings.redis.php kept; rcfg appends its block at the end, so its values override the file's own Redis settings."
     ));
-    for s in &stmts {
-        if let StmtKind::Assign { target, .. } = &s.kind
-            && let Some((var, keys)) = php::target_path(target)
-        {
-            let ignored = var == "conf"
-                || keys.first().is_some_and(|k| k == "redis_perm_ttl")
-                || keys
-                    .iter()
-                    .any(|k| k == "perm_ttl" || k.starts_with("perm_ttl_cache_"));
-            if ignored {
-                notes.push(format!(
-                    "{file}:{}: ${var}{} is not read by Drupal 8+'s redis module (a Drupal 7 or made-up key); remove it.",
-                    s.line,
-                    keys.iter().map(|k| format!("['{k}']")).collect::<String>()
-                ));
-            }
-        }
-    }
-    append_php(file, before, block)
+    let appended = append_php(file, before, block)?;
+    edits.push(Edit {
+        start: before.len(),
+        end: before.len(),
+        text: appended[before.len()..].to_string(),
+    });
+    edit::apply(before, edits)
 }
 
 /// `text` appended at the end of a PHP file (before a final `?>`, if any).

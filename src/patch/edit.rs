@@ -59,6 +59,42 @@ pub fn eol(src: &str, text: &str) -> String {
     }
 }
 
+/// `text` on one line for a note: whitespace runs collapsed, at most 80 characters.
+fn one_line(text: &str) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() > 80 {
+        format!("{}…", flat.chars().take(79).collect::<String>())
+    } else {
+        flat
+    }
+}
+
+/// A note `file:line: old → new` for every edit that replaces existing text with new text
+/// (insertions and removals are described by their planners). Secrets in them are masked
+/// when the plan's notes are printed.
+pub fn replacement_notes(file: &str, src: &str, edits: &[Edit]) -> Vec<String> {
+    let mut sorted: Vec<&Edit> = edits
+        .iter()
+        .filter(|e| e.start < e.end && !e.text.is_empty() && src[e.start..e.end] != e.text)
+        .collect();
+    sorted.sort_by_key(|e| e.start);
+    sorted
+        .into_iter()
+        .map(|e| {
+            // The line names what changes (`define( 'WP_REDIS_MAXTTL', 0 );`, `ttl: 0,`).
+            let ls = line_start(src, e.start);
+            let le = src[e.start..].find('\n').map_or(src.len(), |n| e.start + n);
+            format!(
+                "{file}:{}: {}: {} → {}",
+                crate::fsutil::line_of(src, e.start),
+                one_line(&src[ls..le]),
+                one_line(&src[e.start..e.end]),
+                one_line(&e.text)
+            )
+        })
+        .collect()
+}
+
 /// Byte offset of the start of the line holding `offset`.
 pub fn line_start(src: &str, offset: usize) -> usize {
     src[..offset].rfind('\n').map_or(0, |i| i + 1)
@@ -85,5 +121,9 @@ mod tests {
             "a\r\nx\r\ny\r\nb\r\n"
         );
         assert_eq!(line_start("ab\ncd", 4), 3);
+        assert_eq!(
+            replacement_notes("f", "a\nb = 1;\n", &[e(6, 7, "2"), e(0, 0, "x")]),
+            vec!["f:2: b = 1;: 1 → 2".to_string()]
+        );
     }
 }

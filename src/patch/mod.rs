@@ -11,6 +11,7 @@ pub mod diff;
 pub mod drupal;
 pub mod edit;
 pub mod magento;
+pub mod mask;
 pub mod medusa;
 pub mod render;
 pub mod wordpress;
@@ -70,6 +71,9 @@ pub struct Target {
     pub session_db: i64,
     /// Session lifetime in seconds (always > 0).
     pub session_ttl: u64,
+    /// True when the user gave the TTL (`--ttl` or `[apply] ttl`): it replaces a site's own
+    /// positive TTL. Otherwise an existing positive TTL is kept and `ttl` only fills gaps.
+    pub ttl_explicit: bool,
 }
 
 /// One file change. `before` is `None` for a file the plan creates.
@@ -141,38 +145,41 @@ impl Plan {
 
     /// Remember an endpoint's password so every output masks it.
     pub fn add_secret(&mut self, endpoint: &Endpoint) {
-        if let Some(pw) = &endpoint.password
-            && !self.secrets.contains(pw)
+        if let Some(pw) = &endpoint.password {
+            self.add_raw_secret(pw.expose());
+        }
+    }
+
+    /// Remember a secret value (as written in a file, or as rcfg will write it).
+    pub fn add_raw_secret(&mut self, raw: &str) {
+        if !raw.is_empty() && !self.secrets.iter().any(|s| s.expose() == raw) {
+            self.secrets.push(Secret::new(raw));
+        }
+    }
+
+    /// Add every secret found in the files of the plan, before and after ([`mask::scan`]),
+    /// so that context and removed lines are masked as well as added ones.
+    pub fn collect_file_secrets(&mut self) {
+        let mut found = Vec::new();
+        for p in &self.patches {
+            let name = p.rel.to_string_lossy();
+            for text in p.before.iter().chain(std::iter::once(&p.after)) {
+                found.extend(mask::scan(&name, text));
+            }
+        }
+        // Short found values are masked where they stand only (mask::MIN_VALUE_MASK).
+        for s in found
+            .iter()
+            .filter(|s| s.chars().count() >= mask::MIN_VALUE_MASK)
         {
-            self.secrets.push(pw.clone());
+            self.add_raw_secret(s);
         }
     }
 
     /// Replace every secret in `text` with `********`: the raw value and the forms it takes
-    /// once quoted for PHP, JS/JSON or a URL.
+    /// once quoted for PHP, JS/JSON or a URL ([`mask::mask`]).
     pub fn mask(&self, text: &str) -> String {
-        let mut out = text.to_string();
-        for s in &self.secrets {
-            let raw = s.expose();
-            if raw.is_empty() {
-                continue;
-            }
-            let js = render::js_quote(raw);
-            let forms = [
-                render::php_quote(raw)[1..]
-                    .trim_end_matches('\'')
-                    .to_string(),
-                js[1..js.len() - 1].to_string(),
-                percent_encode(raw),
-                raw.to_string(),
-            ];
-            for form in forms {
-                if !form.is_empty() {
-                    out = out.replace(&form, "********");
-                }
-            }
-        }
-        out
+        mask::mask(text, &self.secrets)
     }
 }
 
@@ -215,6 +222,113 @@ pub fn planner_for(site: &Site) -> Result<&'static dyn Planner> {
             site.path.display()
         ),
     })
+}
+
+/// Plan one site: keep the credentials and TLS of the endpoints it already uses (or refuse
+/// when that cannot be decided), run its CMS planner, then collect every secret of the plan
+/// (given and already in its files) for masking. A failure's message is masked too.
+pub fn plan_site(site: &Site, target: &Target, templates: &render::Templates) -> Result<Plan> {
+    let planner = planner_for(site)?;
+    let mut target = target.clone();
+    let mut notes = Vec::new();
+    let planned = keep_credentials(site, &mut target, &mut notes)
+        .and_then(|()| planner.plan(site, &target, templates));
+    match planned {
+        Ok(mut plan) => {
+            notes.append(&mut plan.notes);
+            plan.notes = notes;
+            plan.add_secret(&target.cache);
+            plan.add_secret(&target.session);
+            plan.collect_file_secrets();
+            Ok(plan)
+        }
+        Err(e) => {
+            let mut secrets: Vec<Secret> = [&target.cache, &target.session]
+                .iter()
+                .filter_map(|ep| ep.password.clone())
+                .collect();
+            for c in &site.config_files {
+                if let Ok(Some(text)) = crate::fsutil::read_config_opt(&c.path) {
+                    let name = c.path.to_string_lossy();
+                    secrets.extend(
+                        mask::scan(&name, &text)
+                            .into_iter()
+                            .filter(|s| s.chars().count() >= mask::MIN_VALUE_MASK)
+                            .map(Secret::new),
+                    );
+                }
+            }
+            Err(anyhow::anyhow!(mask::mask(&format!("{e:#}"), &secrets)))
+        }
+    }
+}
+
+/// `host:port` or the socket path, without the TLS/TCP distinction.
+pub(crate) fn server_key(t: &Transport) -> String {
+    let key = t.endpoint_key();
+    key.strip_prefix("tls:")
+        .or_else(|| key.strip_prefix("tcp:"))
+        .map(|k| format!("net:{k}"))
+        .unwrap_or(key)
+}
+
+/// For each connection the planner rewrites: an existing password (or ACL user, which comes
+/// with one) stays in effect when no new password was given and the new endpoint is the same
+/// server; when rcfg cannot tell that it is, it refuses. A TLS connection stays TLS when the
+/// new endpoint is the same host and port given as plain TCP.
+fn keep_credentials(site: &Site, target: &mut Target, notes: &mut Vec<String>) -> Result<()> {
+    let conns = &site.redis;
+    let mut roles: Vec<(&str, Option<&crate::model::Connection>, bool)> =
+        vec![("cache", conns.cache.as_ref(), false)];
+    if site.cms == Cms::Magento2 {
+        roles.push(("page_cache", conns.page_cache.as_ref(), false));
+    }
+    if matches!(site.cms, Cms::Magento2 | Cms::Medusa) {
+        roles.push(("sessions", conns.sessions.as_ref(), true));
+    }
+    for (role, conn, session) in roles {
+        let Some(conn) = conn else { continue };
+        let (ep, env) = if session {
+            (&mut target.session, cmd::DEFAULT_SESSION_PASSWORD_ENV)
+        } else {
+            (&mut target.cache, cmd::DEFAULT_PASSWORD_ENV)
+        };
+        let same = conn
+            .transport
+            .as_ref()
+            .is_some_and(|t| server_key(&t.value) == server_key(&ep.transport));
+        if let (Some(t), Transport::Tcp { host, port }) = (&conn.transport, &ep.transport)
+            && same
+            && matches!(t.value, Transport::Tls { .. })
+        {
+            notes.push(format!(
+                "{}: the {role} connection uses TLS to {host}:{port}; kept (the new endpoint was given as plain TCP to the same host and port).",
+                t.at
+            ));
+            ep.transport = Transport::Tls {
+                host: host.clone(),
+                port: *port,
+            };
+        }
+        if !conn.password_set || ep.password.is_some() {
+            continue;
+        }
+        if same {
+            continue;
+        }
+        let (at, was) = match &conn.transport {
+            Some(t) => (t.at.to_string(), t.value.to_string()),
+            None => (
+                site.path.display().to_string(),
+                "the CMS's default server".to_string(),
+            ),
+        };
+        anyhow::bail!(
+            "{at}: the {role} connection has a Redis password for {was}; the new endpoint {} may be another server, and rcfg cannot tell whether that password applies there. Give the new server's password ({env} or --password-file), or remove the password from the site's config by hand if the new server needs none — nothing written",
+            ep.transport
+        );
+    }
+    Ok(())
 }
 
 /// A key prefix must be safe inside a PHP single-quoted string, a JS string, a `.env` value
@@ -297,6 +411,80 @@ mod tests {
         assert!(err.contains("would break"), "{err}");
         assert!(validate_path("socket", "/var/run/redis/redis.sock").is_ok());
         assert!(validate_path("socket", "/tmp/a b.sock").is_err());
+    }
+
+    fn tls_site(password: bool) -> Site {
+        use crate::model::{Connection, Location, Sourced};
+        let mut site = Site::new(Path::new("/www/a"), Cms::WordPress, "classic");
+        site.redis.cache = Some(Connection {
+            transport: Some(Sourced::new(
+                Transport::Tls {
+                    host: "10.0.0.5".into(),
+                    port: 6380,
+                },
+                Location::new("/www/a/wp-config.php", 40),
+            )),
+            password_set: password,
+            ..Connection::default()
+        });
+        site
+    }
+
+    fn target_to(transport: Transport) -> Target {
+        let ep = Endpoint {
+            transport,
+            password: None,
+            username: None,
+        };
+        Target {
+            cache: ep.clone(),
+            db: 1,
+            page_cache_db: 1,
+            prefix: "a:".into(),
+            ttl: 60,
+            session: ep,
+            session_db: 1,
+            session_ttl: 60,
+            ttl_explicit: false,
+        }
+    }
+
+    #[test]
+    fn tls_and_passwords_of_the_same_server_are_kept_and_another_server_is_refused() {
+        let tcp = Transport::Tcp {
+            host: "10.0.0.5".into(),
+            port: 6380,
+        };
+        let mut t = target_to(tcp);
+        let mut notes = Vec::new();
+        keep_credentials(&tls_site(true), &mut t, &mut notes).unwrap();
+        assert!(matches!(
+            t.cache.transport,
+            Transport::Tls { port: 6380, .. }
+        ));
+        assert!(
+            notes[0].contains("wp-config.php:40: the cache connection uses TLS"),
+            "{notes:?}"
+        );
+        let mut t = target_to(Transport::Unix {
+            path: "/run/r.sock".into(),
+        });
+        let err = keep_credentials(&tls_site(true), &mut t, &mut Vec::new())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("/www/a/wp-config.php:40: the cache connection has a Redis password for tls://10.0.0.5:6380")
+                && err.contains("cannot tell"),
+            "{err}"
+        );
+        // No password there: nothing to keep, nothing to refuse.
+        let mut t = target_to(Transport::Unix {
+            path: "/run/r.sock".into(),
+        });
+        keep_credentials(&tls_site(false), &mut t, &mut Vec::new()).unwrap();
+        // A password given: it is the one written.
+        t.cache.password = Some(Secret::new("new"));
+        keep_credentials(&tls_site(true), &mut t, &mut Vec::new()).unwrap();
     }
 
     #[test]

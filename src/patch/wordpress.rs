@@ -41,6 +41,11 @@ impl Planner for WordPressPlanner {
         let mut plan = Plan::new(&site.path);
         plan.add_secret(&target.cache);
         let file = config.display().to_string();
+        let ttl_key = match drop_in(site) {
+            DropIn::WpRedis => "WP_REDIS_DEFAULT_EXPIRE_SECONDS",
+            DropIn::RedisObjectCache { .. } => "WP_REDIS_MAXTTL",
+        };
+        let target = &kept_ttl(site, target, ttl_key);
         let after = match drop_in(site) {
             DropIn::WpRedis => {
                 plan_wp_redis(&file, &before, &stmts, target, templates, &mut plan.notes)?
@@ -61,6 +66,30 @@ impl Planner for WordPressPlanner {
             .push(Patch::edit(&site.path, rel, before, after));
         Ok(plan)
     }
+}
+
+/// `target` with the site's own positive TTL (`key` as detect read it) unless the user gave
+/// one.
+pub(super) fn kept_ttl(site: &Site, target: &Target, key: &str) -> Target {
+    let mut t = target.clone();
+    if target.ttl_explicit {
+        return t;
+    }
+    let own = site
+        .redis
+        .cache
+        .as_ref()
+        .and_then(|c| c.ttl.iter().find(|s| s.key == key))
+        .and_then(|s| match &s.value {
+            Value::Number(n) => n.as_u64(),
+            Value::String(v) => v.trim().parse::<u64>().ok(),
+            _ => None,
+        })
+        .filter(|v| *v > 0);
+    if let Some(v) = own {
+        t.ttl = v;
+    }
+    t
 }
 
 /// Which object-cache drop-in the constants are for.
@@ -265,6 +294,28 @@ fn settings_require(stmts: &[Stmt]) -> Option<&Stmt> {
     })
 }
 
+/// An edit removing statement `s` with its line (when it is alone on it).
+fn remove_stmt(src: &str, s: &Stmt) -> Edit {
+    let start = line_start(src, s.start);
+    let alone_before = src[start..s.start].trim().is_empty();
+    let rest = &src[s.end..];
+    let ws = rest.len() - rest.trim_start_matches([' ', '\t', '\r']).len();
+    let alone_after = src[s.end + ws..].starts_with('\n');
+    if alone_before && alone_after {
+        Edit {
+            start,
+            end: s.end + ws + 1,
+            text: String::new(),
+        }
+    } else {
+        Edit {
+            start: s.start,
+            end: s.end,
+            text: String::new(),
+        }
+    }
+}
+
 /// Every `define()` of `name`, in source order.
 fn defines_of<'a>(stmts: &'a [Stmt], name: &str) -> Vec<(&'a Stmt, &'a Expr, usize, usize)> {
     stmts
@@ -286,6 +337,7 @@ fn defines_of<'a>(stmts: &'a [Stmt], name: &str) -> Vec<(&'a Stmt, &'a Expr, usi
 /// and reported.
 fn edit_defines<'w>(
     file: &str,
+    file_src: &str,
     stmts: &[Stmt],
     wants: &'w [Want],
     edits: &mut Vec<Edit>,
@@ -321,10 +373,18 @@ fn edit_defines<'w>(
             ));
         }
         for (dup, _, _, _) in defs.iter().skip(1) {
+            if dup.conditional || first.conditional {
+                notes.push(format!(
+                    "{file}:{}: a second define('{}') is ignored by PHP (the first one, at line {}, wins and is the one rcfg sets); remove the duplicate.",
+                    dup.line, w.name, first.line
+                ));
+                continue;
+            }
             notes.push(format!(
-                "{file}:{}: a second define('{}') is ignored by PHP (the first one, at line {}, wins and is the one rcfg sets); remove the duplicate.",
+                "{file}:{}: removed a second define('{}'): PHP ignores it (the first one, at line {}, wins and is the one rcfg sets).",
                 dup.line, w.name, first.line
             ));
+            edits.push(remove_stmt(file_src, dup));
         }
     }
     missing
@@ -393,7 +453,18 @@ fn plan_classic(
     }
     let wants = classic_wants(target);
     let mut edits = Vec::new();
-    let missing = edit_defines(file, stmts, &wants, &mut edits, notes);
+    let missing = edit_defines(file, src, stmts, &wants, &mut edits, notes);
+    // Pantheon's TTL constant does nothing for Redis Object Cache, whose WP_REDIS_MAXTTL rcfg
+    // sets: removed, so no lint keeps pointing at it.
+    for (s, ..) in defines_of(stmts, "WP_REDIS_DEFAULT_EXPIRE_SECONDS") {
+        if !s.conditional {
+            notes.push(format!(
+                "{file}:{}: removed WP_REDIS_DEFAULT_EXPIRE_SECONDS: it belongs to Pantheon's WP Redis and Redis Object Cache never reads it (WP_REDIS_MAXTTL is its cap).",
+                s.line
+            ));
+            edits.push(remove_stmt(src, s));
+        }
+    }
     insert_block(
         file,
         src,
@@ -405,6 +476,7 @@ fn plan_classic(
         &mut edits,
     )?;
     contradiction_notes(file, stmts, target, notes);
+    notes.extend(edit::replacement_notes(file, src, &edits));
     edit::apply_eol(src, edits)
 }
 
@@ -438,9 +510,13 @@ fn contradiction_notes(file: &str, stmts: &[Stmt], target: &Target, notes: &mut 
             "{file}:{line}: WP_CACHE_KEY_SALT is left in place; Redis Object Cache uses WP_REDIS_PREFIX instead when both are defined."
         ));
     }
-    if let Some(line) = first_define_line(stmts, "WP_REDIS_DEFAULT_EXPIRE_SECONDS") {
+    if let Some((s, ..)) = defines_of(stmts, "WP_REDIS_DEFAULT_EXPIRE_SECONDS")
+        .into_iter()
+        .find(|(s, ..)| s.conditional)
+    {
         notes.push(format!(
-            "{file}:{line}: WP_REDIS_DEFAULT_EXPIRE_SECONDS belongs to Pantheon's WP Redis; Redis Object Cache never reads it (WP_REDIS_MAXTTL is its cap), so it is left alone."
+            "{file}:{}: WP_REDIS_DEFAULT_EXPIRE_SECONDS belongs to Pantheon's WP Redis; Redis Object Cache never reads it (WP_REDIS_MAXTTL is its cap); it is conditional, so it is left alone.",
+            s.line
         ));
     }
     if let Some((s, v, ..)) = defines_of(stmts, "WP_REDIS_DISABLED").first()
@@ -581,7 +657,7 @@ fn plan_wp_redis(
         want("WP_CACHE_KEY_SALT", json!(wp_prefix(&target.prefix))),
         want("WP_REDIS_DEFAULT_EXPIRE_SECONDS", json!(target.ttl)),
     ];
-    let missing = edit_defines(file, stmts, &wants, &mut edits, notes);
+    let missing = edit_defines(file, src, stmts, &wants, &mut edits, notes);
     let redis_server = if new_array.is_empty() {
         String::new()
     } else {
@@ -597,6 +673,7 @@ fn plan_wp_redis(
         templates,
         &mut edits,
     )?;
+    notes.extend(edit::replacement_notes(file, src, &edits));
     notes.push(
         "WP Redis: WP_REDIS_DEFAULT_EXPIRE_SECONDS only changes the default of the $expire argument; callers that pass 0 explicitly (e.g. set_transient(…, 0)) still store keys without expiry, and hash groups (WP_REDIS_USE_CACHE_GROUPS) ignore expiry."
             .into(),

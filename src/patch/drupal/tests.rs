@@ -49,6 +49,7 @@ fn target(transport: Transport) -> Target {
         }),
         session_db: 1,
         session_ttl: 86400,
+        ttl_explicit: true,
     }
 }
 
@@ -311,18 +312,29 @@ fn hand_written_settings_redis_is_kept_and_block_appended() {
     });
     let plan = plan_of(&site, &t).unwrap();
     let after = &plan.patches[1].after;
+    let kept = own
+        .replace(
+            "$conf['redis_cache_socket'] = '/var/run/redis/redis.sock';\n",
+            "",
+        )
+        .replace(
+            "$settings['redis.settings']['perm_ttl_cache_menu'] = 86400;\n",
+            "",
+        );
     assert!(
-        after.starts_with(own),
-        "hand-written part kept byte for byte"
+        after.starts_with(&kept),
+        "hand-written part kept byte for byte, dead settings removed: {after}"
     );
-    assert!(after[own.len()..].starts_with("\n// BEGIN rcfg apply"));
+    assert!(after[kept.len()..].starts_with("\n// BEGIN rcfg apply"));
     let notes = plan.notes.join("\n");
     assert!(
-        notes.contains(":8: $conf['redis_cache_socket'] is not read"),
+        notes.contains(":8: removed $conf['redis_cache_socket']: Drupal 8+ never reads $conf"),
         "{notes}"
     );
     assert!(
-        notes.contains(":10: $settings['redis.settings']['perm_ttl_cache_menu'] is not read"),
+        notes.contains(
+            ":10: removed $settings['redis.settings']['perm_ttl_cache_menu']: a Drupal 7-style perm TTL name"
+        ),
         "{notes}"
     );
     write_all(&plan);

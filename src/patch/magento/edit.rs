@@ -241,6 +241,8 @@ pub struct Outcome {
     pub edits: Vec<Edit>,
     /// Key paths removed (dead keys).
     pub removed: Vec<String>,
+    /// Values replaced: key path, line, old source text, new source text.
+    pub replaced: Vec<(String, usize, String, String)>,
 }
 
 /// Merge `want` into the array `arr`. `path` names the array (`cache/frontend`), for messages.
@@ -300,11 +302,19 @@ pub fn merge(
                 }
                 match value_of(&item.value) {
                     Some(have) if loosely_equal(&have, value) => {}
-                    Some(_) => out.edits.push(Edit {
-                        start: item.value_start,
-                        end: item.value_end,
-                        text: lit.clone(),
-                    }),
+                    Some(_) => {
+                        out.replaced.push((
+                            here,
+                            item.line,
+                            src[item.value_start..item.value_end].to_string(),
+                            lit.clone(),
+                        ));
+                        out.edits.push(Edit {
+                            start: item.value_start,
+                            end: item.value_end,
+                            text: lit.clone(),
+                        });
+                    }
                     None => {
                         return Err(Computed {
                             path: here,

@@ -39,6 +39,7 @@ pub const DEAD_BACKEND_OPTIONS: &[&str] = &[
     "min_lifetime",
     "max_lifetime",
     "id_prefix",
+    "lifetimelimit",
 ];
 
 const CM_BACKEND: &str = "Cm_Cache_Backend_Redis";
@@ -403,6 +404,30 @@ fn patch_env_php(
         for dead in DEAD_BACKEND_OPTIONS {
             opts.push(((*dead).to_string(), Want::Remove));
         }
+        // A positive auto_expire_lifetime of the site's own stays unless --ttl was given.
+        let have = lookup(
+            items,
+            &[
+                "cache",
+                "frontend",
+                frontend,
+                "backend_options",
+                "auto_expire_lifetime",
+            ],
+        )
+        .and_then(|i| edit::value_of(&i.value))
+        .and_then(|v| match v {
+            serde_json::Value::Number(n) => n.as_i64(),
+            serde_json::Value::String(s) => s.parse::<i64>().ok(),
+            _ => None,
+        });
+        if !target.ttl_explicit
+            && have.is_some_and(|t| t > 0)
+            && let Some((_, Want::Leaf { force, .. })) =
+                opts.iter_mut().find(|(k, _)| k == "auto_expire_lifetime")
+        {
+            *force = false;
+        }
     }
     if let Some(user) = &target.session.username {
         edit::subtree(&mut want, &["session", "redis"]).push((
@@ -415,7 +440,8 @@ fn patch_env_php(
         ));
     }
 
-    // A password the site had is dropped when none was given for the new endpoint.
+    // A password the site had stays when none was given (plan_site has checked that the
+    // endpoint is the same server).
     for (keys, ep, env) in [
         (
             &[
@@ -436,7 +462,7 @@ fn patch_env_php(
     ] {
         if ep.password.is_none() && lookup_str(items, keys).is_some_and(|p| !p.is_empty()) {
             plan.notes.push(format!(
-                "{} is cleared: no password was given for this endpoint (set {env} to keep one)",
+                "{} is kept: no new password was given for this endpoint (set {env} to change it)",
                 keys.join("/")
             ));
         }
@@ -465,7 +491,17 @@ fn patch_env_php(
             c.what
         )
     })?;
+    for (key, line, old, new) in &outcome.replaced {
+        plan.notes
+            .push(format!("{}:{line}: {key}: {old} → {new}", path.display()));
+    }
     for r in &outcome.removed {
+        if r.ends_with("/lifetimelimit") {
+            plan.notes.push(format!(
+                "removed {r}: Cm_Cache_Backend_Redis parses it but never applies it; auto_expire_lifetime takes over"
+            ));
+            continue;
+        }
         plan.notes.push(format!(
             "removed {r}: Cm_Cache_Backend_Redis never reads it inside backend_options{}",
             if r.ends_with("/id_prefix") {

@@ -130,6 +130,7 @@ fn target() -> Target {
         },
         session_db: 3,
         session_ttl: 7200,
+        ttl_explicit: true,
     }
 }
 
@@ -143,7 +144,7 @@ fn session_defaults() -> Value {
         "compression_library": "gzip", "log_level": "1", "max_concurrency": "6",
         "break_after_frontend": "5", "break_after_adminhtml": "30", "first_lifetime": "600",
         "bot_first_lifetime": "60", "bot_lifetime": "7200", "disable_locking": "0",
-        "min_lifetime": "60", "max_lifetime": "2592000"
+        "min_lifetime": "60"
     })
 }
 
@@ -267,8 +268,16 @@ fn dead_backend_options_are_removed_and_reported() {
     let (_tmp, site) = site(env, Some("2.4.6-p8"));
     let plan = plan_of(&site, &target()).unwrap();
     let after = &plan.patches[0].after;
-    assert!(after.contains("                    'database' => '1',\n                    'lifetimelimit' => 604800,\n                    'compress_data' => '1',\n                    'password' => '',\n                    'auto_expire_lifetime' => 86400,\n                    'auto_expire_pattern' => '/^/'\n                ],\n                'id_prefix' => 'shop1_'\n            ]"), "{after}");
+    assert!(after.contains("                    'database' => '1',\n                    'compress_data' => '1',\n                    'auto_expire_lifetime' => 86400,\n                    'auto_expire_pattern' => '/^/',\n                    'password' => ''\n                ],\n                'id_prefix' => 'shop1_'\n            ]"), "{after}");
     assert!(!after.contains("default_lifetime"));
+    assert!(!after.contains("lifetimelimit"), "{after}");
+    assert!(
+        plan.notes.iter().any(|n| n.contains(
+            "removed cache/frontend/default/backend_options/lifetimelimit: Cm_Cache_Backend_Redis parses it but never applies it"
+        )),
+        "{:?}",
+        plan.notes
+    );
     assert_eq!(
         after.matches("'id_prefix' => 'shop1_'").count(),
         2,

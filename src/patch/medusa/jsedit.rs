@@ -20,6 +20,8 @@ pub enum Keep {
     /// An expression that reads this environment variable (`process.env.X`, with `||`/`??`
     /// defaults, or through a top-level `const`).
     Env(String),
+    /// Any positive number (a site's own TTL, kept unless the user gave one).
+    Positive,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -202,6 +204,7 @@ impl Ctx<'_> {
             Keep::Num(n) => self.resolve(node).as_num() == Some(*n),
             Keep::Bool(b) => self.resolve(node).expr == Expr::Bool(*b),
             Keep::Env(var) => self.env_driven(node).as_deref() == Some(var.as_str()),
+            Keep::Positive => self.resolve(node).as_num().is_some_and(|n| n > 0.0),
         }
     }
 

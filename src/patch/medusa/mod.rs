@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
-use self::jsedit::{Ctx, JsStyle, JsWant};
+use self::jsedit::{Ctx, JsStyle, JsWant, Keep};
 use super::magento::edit::apply;
 use super::render::Templates;
 use super::{Endpoint, Patch, Plan, Planner, Secret, Target};
@@ -119,6 +119,8 @@ struct Data {
     url_key: &'static str,
     prefix_key: &'static str,
     caching: bool,
+    #[serde(skip)]
+    ttl_explicit: bool,
 }
 
 impl Data {
@@ -136,6 +138,7 @@ impl Data {
             url_key: if v1 { "redis_url" } else { "redisUrl" },
             prefix_key: if v1 { "redis_prefix" } else { "redisPrefix" },
             caching: generation == Generation::V2Caching,
+            ttl_explicit: target.ttl_explicit,
         }
     }
 }
@@ -271,6 +274,21 @@ fn parse_template(
     jsedit::want_from(&node, style).with_context(|| format!("templates/{name}.hbs"))
 }
 
+/// Let every `ttl` leaf keep a positive value the site already has.
+fn keep_positive_ttl(w: &mut JsWant) {
+    match w {
+        JsWant::Leaf { .. } => {}
+        JsWant::Object(children) | JsWant::Entries(children) => {
+            for (k, c) in children {
+                match c {
+                    JsWant::Leaf { keep, .. } if k == "ttl" => *keep = Keep::Positive,
+                    other => keep_positive_ttl(other),
+                }
+            }
+        }
+    }
+}
+
 /// What rcfg wants in the config object.
 fn wants(
     templates: &Templates,
@@ -293,6 +311,10 @@ fn wants(
             parse_template(templates, "medusa/caching-module.ts", data, style)?,
         )]),
     };
+    let mut modules = modules;
+    if !data.ttl_explicit {
+        keep_positive_ttl(&mut modules);
+    }
     Ok(vec![
         ("projectConfig".into(), project),
         ("modules".into(), modules),
@@ -304,7 +326,7 @@ fn patch_config(
     path: &Path,
     src: &str,
     wants_of: impl Fn(&Ctx<'_>, &Node) -> Result<Vec<(String, JsWant)>>,
-) -> Result<String> {
+) -> Result<(String, Vec<String>)> {
     let items = js::parse_module(src).map_err(|e| {
         anyhow::anyhow!(
             "{}:{}: cannot read the config as JS/TS: {}; fix the syntax first; nothing written",
@@ -344,7 +366,128 @@ fn patch_config(
             b.what
         )
     })?;
-    apply(src, edits)
+    let notes = super::edit::replacement_notes(&path.display().to_string(), src, &edits);
+    Ok((apply(src, edits)?, notes))
+}
+
+/// The user name and password in a Redis URL as ioredis reads it (`redis://u:p@h`, or
+/// `?username=u&password=p` after a socket path), percent-decoded.
+pub fn url_credentials(url: &str) -> (Option<String>, Option<String>) {
+    let decode = |s: &str| {
+        super::mask::percent_decode(s)
+            .unwrap_or_else(|| s.to_string())
+            .to_string()
+    };
+    let mut user = None;
+    let mut pass = None;
+    if let Some((_, rest)) = url.split_once("://")
+        && let Some((auth, _)) = rest.split('/').next().unwrap_or("").rsplit_once('@')
+    {
+        match auth.split_once(':') {
+            Some((u, p)) => {
+                user = (!u.is_empty()).then(|| decode(u));
+                pass = (!p.is_empty()).then(|| decode(p));
+            }
+            None => pass = (!auth.is_empty()).then(|| decode(auth)),
+        }
+    }
+    if let Some((_, query)) = url.split_once('?') {
+        for pair in query.split('&') {
+            match pair.split_once('=') {
+                Some(("password", v)) if !v.is_empty() => pass = Some(decode(v)),
+                Some(("username", v)) if !v.is_empty() => user = Some(decode(v)),
+                _ => {}
+            }
+        }
+    }
+    (user, pass)
+}
+
+/// The server a Redis URL points at, as ioredis reads it (`redis[s]://[auth@]host[:port]`,
+/// a bare socket path, `unix:///path`).
+fn url_transport(url: &str) -> Option<Transport> {
+    let url = url.split(['?', '#']).next().unwrap_or(url);
+    if let Some(path) = url.strip_prefix("unix://") {
+        return Some(Transport::Unix { path: path.into() });
+    }
+    if url.starts_with('/') {
+        return Some(Transport::Unix { path: url.into() });
+    }
+    let (scheme, rest) = url.split_once("://")?;
+    let hostport = rest.split('/').next()?;
+    let hostport = hostport.rsplit_once('@').map_or(hostport, |(_, h)| h);
+    let (host, port) = match hostport.rsplit_once(':') {
+        Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => (h, p.parse().ok()?),
+        _ => (hostport, 6379),
+    };
+    let host = host.to_string();
+    Some(match scheme {
+        "rediss" => Transport::Tls { host, port },
+        "redis" => Transport::Tcp { host, port },
+        _ => return None,
+    })
+}
+
+/// Redis URLs written literally in the config (not read from the environment).
+#[derive(Debug, Default, Clone)]
+struct Literals {
+    cache: Option<String>,
+    session: Option<String>,
+}
+
+/// `target` with the credentials of the URLs the site uses today (`cache_env`, else the
+/// variable sessions read, which a cache entry shared before the split), for each endpoint
+/// given no password (plan_site has checked that it is the same server).
+fn carry_credentials(
+    target: &Target,
+    env: &std::collections::BTreeMap<String, crate::syntax::dotenv::EnvVar>,
+    (cache_env, session_env): (&str, &str),
+    literals: &Literals,
+) -> Result<Target> {
+    let mut t = target.clone();
+    for (ep, vars, literal, pw_env) in [
+        (
+            &mut t.session,
+            [session_env, session_env],
+            &literals.session,
+            super::cmd::DEFAULT_SESSION_PASSWORD_ENV,
+        ),
+        (
+            &mut t.cache,
+            [cache_env, session_env],
+            &literals.cache,
+            super::cmd::DEFAULT_PASSWORD_ENV,
+        ),
+    ] {
+        if ep.password.is_some() {
+            continue;
+        }
+        // A URL written literally in the config is the one in effect (rcfg replaces it by a
+        // process.env reference); else the one in .env.
+        let Some(url) = literal.as_deref().or_else(|| {
+            vars.iter()
+                .find_map(|v| env.get(*v))
+                .map(|v| v.value.as_str())
+        }) else {
+            continue;
+        };
+        if let (user, Some(pw)) = url_credentials(url) {
+            // Only onto the same server; otherwise rcfg cannot tell whether it applies.
+            let same = url_transport(url)
+                .is_some_and(|u| super::server_key(&u) == super::server_key(&ep.transport));
+            if !same {
+                bail!(
+                    "a Redis URL of this site has a password; the new endpoint {} may be another server, and rcfg cannot tell whether that password applies there. Give the new server's password ({pw_env} or --password-file), or remove the password by hand if the new server needs none — nothing written",
+                    ep.transport,
+                );
+            }
+            ep.password = Some(Secret::new(pw));
+            if ep.username.is_none() {
+                ep.username = user;
+            }
+        }
+    }
+    Ok(t)
 }
 
 /// `.env` with `wanted` values: existing assignments edited in place (the last one, which
@@ -431,18 +574,35 @@ impl Planner for MedusaPlanner {
         } else {
             "redisUrl"
         };
-        let vars = std::cell::RefCell::new((String::new(), String::new()));
+        let vars = std::cell::RefCell::new((String::new(), String::new(), Literals::default()));
 
-        let after = patch_config(&cfg_path, &before, |ctx, config| {
+        // The current .env, whose URLs carry the credentials of the endpoints in use.
+        let env_rel = env_rel(site);
+        let env_path = site.path.join(&env_rel);
+        let env_before = crate::fsutil::read_config_opt(&env_path)?;
+        let current = env_before
+            .as_deref()
+            .map(crate::syntax::dotenv::parse)
+            .unwrap_or_default();
+        let (after, config_notes) = patch_config(&cfg_path, &before, |ctx, config| {
             // Reuse the variables the config already reads; a shared one is split.
-            let session_env = config
+            let session_url = config
                 .get("projectConfig")
                 .map(|p| ctx.resolve(&p.value))
-                .and_then(|p| p.get(url_key))
+                .and_then(|p| p.get(url_key));
+            let cache_url =
+                existing_cache_options(ctx, config, generation).and_then(|o| o.get("redisUrl"));
+            let literal = |p: Option<&js::Prop>| {
+                p.and_then(|p| ctx.resolve(&p.value).as_str().map(str::to_string))
+            };
+            let literals = Literals {
+                cache: literal(cache_url),
+                session: literal(session_url),
+            };
+            let session_env = session_url
                 .and_then(|p| ctx.env_driven(&p.value))
                 .unwrap_or_else(|| "REDIS_URL".into());
-            let mut cache_env = existing_cache_options(ctx, config, generation)
-                .and_then(|o| o.get("redisUrl"))
+            let mut cache_env = cache_url
                 .and_then(|p| ctx.env_driven(&p.value))
                 .unwrap_or_else(|| "CACHE_REDIS_URL".into());
             if cache_env == session_env {
@@ -452,15 +612,19 @@ impl Planner for MedusaPlanner {
                     "CACHE_REDIS_URL".into()
                 };
             }
-            let data = Data::new(target, generation, &cache_env, &session_env);
-            *vars.borrow_mut() = (cache_env, session_env);
+            let carried =
+                carry_credentials(target, &current, (&cache_env, &session_env), &literals)
+                    .with_context(|| cfg_path.display().to_string())?;
+            let data = Data::new(&carried, generation, &cache_env, &session_env);
+            *vars.borrow_mut() = (cache_env, session_env, literals);
             wants(templates, &data, generation, &ctx.style)
         })?;
-        let (cache_env, session_env) = vars.into_inner();
+        let (cache_env, session_env, literals) = vars.into_inner();
+        let target = &carry_credentials(target, &current, (&cache_env, &session_env), &literals)?;
         let data = Data::new(target, generation, &cache_env, &session_env);
 
         // The result must parse, locate, and already match (idempotence, checked here).
-        let again = patch_config(&cfg_path, &after, |ctx, _| {
+        let (again, _) = patch_config(&cfg_path, &after, |ctx, _| {
             wants(templates, &data, generation, &ctx.style)
         })
         .with_context(|| {
@@ -475,6 +639,7 @@ impl Planner for MedusaPlanner {
                 cfg_path.display()
             );
         }
+        plan.notes.extend(config_notes);
         plan.patches.push(Patch::edit(
             &site.path,
             cfg_rel.clone(),
@@ -489,26 +654,17 @@ impl Planner for MedusaPlanner {
             .filter_map(|l| l.trim().split_once('='))
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        let env_rel = env_rel(site);
-        let env_path = site.path.join(&env_rel);
-        match crate::fsutil::read_config_opt(&env_path)? {
+        match env_before {
             Some(text) => {
-                let current = crate::syntax::dotenv::parse(&text);
-                for (var, ep) in [(&cache_env, &target.cache), (&session_env, &target.session)] {
-                    let had_password = current.get(var.as_str()).is_some_and(|v| {
-                        v.value.contains("password=")
-                            || v.value.split_once("://").is_some_and(|(_, rest)| {
-                                rest.split('/').next().unwrap_or("").contains('@')
-                            })
-                    });
-                    if had_password && ep.password.is_none() {
+                for (key, value) in &wanted {
+                    if let Some(old) = current.get(key)
+                        && old.value != *value
+                    {
                         plan.notes.push(format!(
-                            "{var} had a password; none was given for this endpoint, so the new URL has none (set {} to keep one)",
-                            if std::ptr::eq(ep, &target.cache) {
-                                super::cmd::DEFAULT_PASSWORD_ENV
-                            } else {
-                                super::cmd::DEFAULT_SESSION_PASSWORD_ENV
-                            }
+                            "{}:{}: {key}: {} → {value}",
+                            env_path.display(),
+                            old.line,
+                            old.value
                         ));
                     }
                 }

@@ -59,6 +59,7 @@ fn target() -> Target {
         },
         session_db: 2,
         session_ttl: 86400,
+        ttl_explicit: true,
     }
 }
 
@@ -425,4 +426,38 @@ fn env_changed_after_planning_leaves_both_files_unchanged() {
         V2_PLAIN
     );
     assert_eq!(std::fs::read_to_string(&env).unwrap(), "A=2\n");
+}
+
+#[test]
+fn url_credentials_and_servers_are_read_as_ioredis_reads_them() {
+    assert_eq!(
+        url_credentials("redis://app:p%40ss@10.0.0.1:6380/2"),
+        (Some("app".into()), Some("p@ss".into()))
+    );
+    assert_eq!(url_credentials("redis://:pw@h"), (None, Some("pw".into())));
+    assert_eq!(
+        url_credentials("/run/r.sock?db=2&username=u&password=a%2Fb"),
+        (Some("u".into()), Some("a/b".into()))
+    );
+    assert_eq!(url_credentials("redis://h:1/0"), (None, None));
+    assert_eq!(
+        url_transport("redis://:pw@localhost:6378/1"),
+        Some(Transport::Tcp {
+            host: "localhost".into(),
+            port: 6378
+        })
+    );
+    assert_eq!(
+        url_transport("rediss://h"),
+        Some(Transport::Tls {
+            host: "h".into(),
+            port: 6379
+        })
+    );
+    assert_eq!(
+        url_transport("/run/r.sock?db=1"),
+        Some(Transport::Unix {
+            path: "/run/r.sock".into()
+        })
+    );
 }

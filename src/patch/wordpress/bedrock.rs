@@ -143,6 +143,7 @@ fn env_lines(text: &str) -> Vec<EnvLine> {
 }
 
 pub(super) fn plan(site: &Site, target: &Target, templates: &Templates) -> Result<Plan> {
+    let target = &super::kept_ttl(site, target, "WP_REDIS_MAXTTL");
     let app_path = role_path(site, "application", "config/application.php");
     let env_path = role_path(site, "dotenv", ".env");
     let app_file = app_path.display().to_string();
@@ -238,6 +239,8 @@ pub(super) fn plan(site: &Site, target: &Target, templates: &Templates) -> Resul
             s.line
         ));
     }
+    plan.notes
+        .extend(edit::replacement_notes(&app_file, &app_before, &edits));
     let app_after = edit::apply_eol(&app_before, edits)?;
 
     // .env
@@ -281,6 +284,36 @@ pub(super) fn plan(site: &Site, target: &Target, templates: &Templates) -> Resul
             }
         }
     }
+    // WP_REDIS_* values that nothing maps and the new connection makes moot: removed, so
+    // they do not suggest a setting that is not in effect.
+    let moot: &[&str] = match target.cache.transport {
+        crate::model::Transport::Unix { .. } => &["WP_REDIS_HOST", "WP_REDIS_PORT"],
+        _ => &["WP_REDIS_PATH"],
+    };
+    for l in &lines {
+        if moot.contains(&l.key.as_str())
+            && first_define(&stmts, &l.key).is_none()
+            && !env_sets.iter().any(|(n, _)| *n == l.key)
+        {
+            let start = line_start(&env_before, l.value_start);
+            let end = env_before[l.value_end..]
+                .find('\n')
+                .map_or(env_before.len(), |n| l.value_end + n + 1);
+            plan.notes.push(format!(
+                "{env_file}:{}: removed {}={}: config/application.php does not map it and Redis Object Cache ignores it with the new connection.",
+                crate::fsutil::line_of(&env_before, start),
+                l.key,
+                l.value
+            ));
+            env_edits.push(Edit {
+                start,
+                end,
+                text: String::new(),
+            });
+        }
+    }
+    plan.notes
+        .extend(edit::replacement_notes(&env_file, &env_before, &env_edits));
     let mut env_after = edit::apply_eol(&env_before, env_edits)?;
     if !append.is_empty() {
         let mut text = String::new();

@@ -63,6 +63,7 @@ pub(crate) fn target(transport: Transport) -> Target {
         session: endpoint(unix("/var/run/redis-persistent/redis.sock")),
         session_db: 1,
         session_ttl: 86400,
+        ttl_explicit: true,
     }
 }
 
@@ -202,7 +203,7 @@ fn classic_socket_block_goes_before_stop_editing_and_evaluates() {
 }
 
 #[test]
-fn existing_defines_are_edited_in_place_and_duplicates_reported() {
+fn existing_defines_are_edited_in_place_and_duplicates_removed() {
     let config = CLASSIC.replace(
         "/* That's all",
         "define( 'WP_REDIS_HOST', '10.0.0.5' );\n\
@@ -225,14 +226,18 @@ fn existing_defines_are_edited_in_place_and_duplicates_reported() {
     assert_eq!(after.matches("WP_REDIS_MAXTTL").count(), 1);
     assert_eq!(
         after.matches("'WP_REDIS_DATABASE'").count(),
-        2,
-        "no third define"
+        1,
+        "the ignored duplicate is removed, no new define added"
+    );
+    assert!(
+        !after.contains("define( 'WP_REDIS_DATABASE', 7 );"),
+        "{after}"
     );
     assert!(after.contains("define( 'WP_REDIS_PASSWORD', 's3cr\\'et' );"));
     let notes = plan.notes.join("\n");
     assert!(
         notes.contains(
-            ":25: a second define('WP_REDIS_DATABASE') is ignored by PHP (the first one, at line 23"
+            ":25: removed a second define('WP_REDIS_DATABASE'): PHP ignores it (the first one, at line 23"
         ),
         "{notes}"
     );
