@@ -9,8 +9,11 @@ use clap::Args;
 use serde::Deserialize;
 
 use super::assign::{Assignment, assign, assign_first};
+use super::paths::Redirect;
 use super::render::Templates;
-use super::write::{WriteOptions, write_plan};
+use super::safety;
+use super::state::{SiteState, resolve_dir};
+use super::write::{WriteOptions, write_plan_in};
 use super::{Endpoint, Plan, Secret, Target, planner_for, validate_path, validate_prefix};
 use crate::cms::{DetectError, RootWalk};
 use crate::config::FileConfig;
@@ -117,9 +120,24 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "N")]
     pub databases: Option<i64>,
 
-    /// Do not keep `<file>.rcfg.bak` backups of changed files.
+    /// Do not keep backups of changed files in the state directory once the write has
+    /// succeeded (they are still taken for crash recovery). Disables --undo for this run.
     #[arg(long)]
     pub no_backup: bool,
+
+    /// Where backups and the crash journal live [default: /var/lib/rcfg as root, else
+    /// $XDG_STATE_HOME/rcfg or ~/.local/state/rcfg].
+    #[arg(long, value_name = "DIR", env = "RCFG_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
+
+    /// Restore the files of the last apply of this site (or of every site below --root)
+    /// from the state directory, refusing a file changed since rcfg wrote it.
+    #[arg(long, conflicts_with_all = ["dry_run", "check"])]
+    pub undo: bool,
+
+    /// Edit a config file even when it (or its directory) resolves outside the site root.
+    #[arg(long)]
+    pub allow_outside_root: bool,
 
     /// Config file (default: ./rcfg.toml when present).
     #[arg(long, value_name = "FILE")]
@@ -145,6 +163,7 @@ pub struct ApplyConfig {
     pub databases: Option<i64>,
     pub session_databases: Option<i64>,
     pub backup: Option<bool>,
+    pub state_dir: Option<PathBuf>,
 }
 
 /// A parsed Redis URL.
@@ -507,11 +526,21 @@ fn siblings(site: &Site) -> Vec<Site> {
 pub fn run(args: ApplyArgs) -> Result<Exit> {
     let file = FileConfig::load(args.config.as_deref())?;
     let cfg: ApplyConfig = file.section("apply")?;
-    let resolved = resolve(&args, &cfg)?;
-    let templates = Templates::load()?;
     let stdout = std::io::stdout();
     // Block-buffered: a line-buffered stdout costs one write(2) per line of JSON.
     let mut out = std::io::BufWriter::new(stdout.lock());
+    let writing = !(args.dry_run || args.check);
+    let state_dir = resolve_dir(args.state_dir.as_deref().or(cfg.state_dir.as_deref()))?;
+    if args.undo {
+        return safety::run_undo(
+            &mut out,
+            &state_dir,
+            args.path.as_deref(),
+            args.root.as_deref(),
+        );
+    }
+    let resolved = resolve(&args, &cfg)?;
+    let templates = Templates::load()?;
     let mut exit = Exit::Clean;
 
     // Which sites, with which assignments.
@@ -559,12 +588,33 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
     }
 
     // Plan every site; a failing site is reported and skipped, the others go on.
-    let mut plans: Vec<Plan> = Vec::new();
+    // Writing: lock the site's state and roll back an interrupted run first. Always: every
+    // config file must resolve to a regular file inside the site, checked before reading.
+    let mut plans: Vec<(Plan, Option<SiteState>, Vec<Redirect>)> = Vec::new();
     for (site, a) in sites.iter().zip(&assignments) {
+        let state = if writing {
+            match safety::open_and_recover(&mut out, &state_dir, &site.path) {
+                Ok(st) => Some(st),
+                Err(e) => {
+                    out.flush()?;
+                    eprintln!("rcfg: error: {e:#}");
+                    exit = Exit::Error;
+                    continue;
+                }
+            }
+        } else {
+            None
+        };
         let target = target_for(&resolved, a, &args, single);
-        let planned = planner_for(site).and_then(|p| p.plan(site, &target, &templates));
+        let planned = safety::check_site_files(site, args.allow_outside_root)
+            .and_then(|()| planner_for(site))
+            .and_then(|p| p.plan(site, &target, &templates))
+            .and_then(|plan| {
+                let r = safety::check_plan_files(&site.path, &plan, args.allow_outside_root)?;
+                Ok((plan, r))
+            });
         match planned {
-            Ok(mut plan) => {
+            Ok((mut plan, redirects)) => {
                 if let Some(root) = &args.root {
                     // Diff paths relative to the hosting root, so one `git apply` works there.
                     let site_rel = site
@@ -576,7 +626,7 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
                         p.rel = site_rel.join(&p.rel);
                     }
                 }
-                plans.push(plan);
+                plans.push((plan, state, redirects));
             }
             Err(e) => {
                 eprintln!("rcfg: error: {e:#}");
@@ -587,7 +637,7 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
 
     if args.dry_run || args.check {
         let mut pending = false;
-        for plan in &plans {
+        for (plan, _, _) in &plans {
             for note in &plan.notes {
                 if args.dry_run {
                     for line in plan.mask(note).lines() {
@@ -615,7 +665,7 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
         return Ok(exit);
     }
 
-    for plan in &plans {
+    for (plan, state, redirects) in &plans {
         if plan.is_noop() {
             writeln!(
                 out,
@@ -624,19 +674,16 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
             )?;
             continue;
         }
-        match write_plan(
+        let Some(state) = state else { continue };
+        match write_plan_in(
             plan,
+            state,
             WriteOptions {
                 backup: resolved.backup,
             },
         ) {
             Ok(w) => {
-                for f in &w.files {
-                    writeln!(out, "wrote {}", f.display())?;
-                }
-                for b in &w.backups {
-                    writeln!(out, "backup {}", b.display())?;
-                }
+                safety::print_written(&mut out, &w, redirects)?;
                 for note in &plan.notes {
                     for line in plan.mask(note).lines() {
                         writeln!(out, "# {line}")?;
@@ -644,7 +691,8 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
                 }
             }
             Err(e) => {
-                eprintln!("rcfg: error: {e:#}");
+                out.flush()?;
+                eprintln!("rcfg: error: {}", plan.mask(&format!("{e:#}")));
                 exit = Exit::Error;
             }
         }
