@@ -279,13 +279,13 @@ fn verify(change: Change, template: Option<&Meta>) -> Result<(Item, Option<Meta>
     }
 }
 
-/// Apply every changing patch of `plan`, all or nothing, journaled in the default state
-/// directory (`RCFG_STATE_DIR` or the per-user default). For the planners' unit tests.
+/// Apply every changing patch of `plan`, all or nothing, journaled in a state directory
+/// under the system temp dir. For the planners' unit tests.
 #[cfg(test)]
 pub fn write_plan(plan: &Plan, opts: WriteOptions) -> Result<Written> {
     let changes: Vec<Change> = plan.changed().map(Change::from).collect();
     let items = verify_all(changes)?;
-    let dir = super::state::resolve_dir(None)?;
+    let dir = std::env::temp_dir().join("rcfg-unit-test-state");
     let state = SiteState::open(&dir, &plan.root)?;
     commit_items(items, &state, opts, RunKind::Apply, None)
 }
@@ -528,6 +528,7 @@ fn swap(item: &Item, i: usize) -> Result<()> {
             if !same_inode(&item.target, o) || !orig_intact(item) {
                 return Err(raced(item));
             }
+            faults::at(&format!("swap:{i}"))?;
             match renameat_with(CWD, &item.new_tmp, CWD, &item.target, RenameFlags::EXCHANGE) {
                 Ok(()) => {
                     // What was swapped out must be the verified inode, still unchanged.
