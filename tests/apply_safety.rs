@@ -216,7 +216,7 @@ fn not_root_and_not_the_owner_is_refused_before_anything_is_written() {
 }
 
 #[test]
-fn a_symlink_out_of_the_site_is_refused_before_anything_is_read() {
+fn a_symlink_out_of_the_site_is_refused_before_anything_is_printed() {
     let (tmp, root) = copy_fixture("wordpress-bedrock");
     // A neighbour's .env, and this site's .env pointing at it.
     let neighbour = tmp.path().join("neighbour");

@@ -603,6 +603,12 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
                 }
             }
         } else {
+            if super::state::has_interrupted(&state_dir, &site.path) {
+                eprintln!(
+                    "rcfg: warning: {}: an interrupted rcfg apply is pending; the next `rcfg apply` or `rcfg apply --undo` rolls it back first, so this output may not match what it writes",
+                    site.path.display()
+                );
+            }
             None
         };
         let target = target_for(&resolved, a, &args, single);

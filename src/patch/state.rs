@@ -315,6 +315,24 @@ impl SiteState {
     }
 }
 
+/// Whether the site has an interrupted run waiting for recovery. Read-only (no lock, no
+/// directory created): for `--dry-run`/`--check`, which write nothing.
+pub fn has_interrupted(state_dir: &Path, site_root: &Path) -> bool {
+    let Ok(root) = fs::canonicalize(site_root) else {
+        return false;
+    };
+    let runs = state_dir.join("sites").join(site_key(&root)).join("runs");
+    let Ok(list) = fs::read_dir(runs) else {
+        return false;
+    };
+    list.flatten().any(|e| {
+        fs::read(e.path().join("manifest.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Manifest>(&b).ok())
+            .is_some_and(|m| m.state == RunState::Prepared)
+    })
+}
+
 /// Every site state below `state_dir` whose site root lies below `root` (for `--undo --root`).
 pub fn site_roots_below(state_dir: &Path, root: &Path) -> Result<Vec<PathBuf>> {
     let root =
