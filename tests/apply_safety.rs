@@ -141,6 +141,10 @@ fn a_www_data_0640_file_keeps_owner_group_mode_acl_and_xattrs() {
         "{}",
         text(&out.stdout)
     );
+    assert!(
+        !text(&out.stderr).contains("readable by every user"),
+        "0640 is not world-readable"
+    );
     let after = std::fs::metadata(&cfg).unwrap();
     assert!(std::fs::read_to_string(&cfg).unwrap().contains(SECRET));
     assert_ne!(after.ino(), before.ino(), "replaced by rename");
@@ -629,4 +633,63 @@ fn a_full_file_system_changes_nothing_and_leaves_no_temp_file() {
     std::fs::remove_file(mnt.join("filler")).unwrap();
     let out = apply(&root, &[], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_world_readable_file_given_a_password_is_named_and_root_undo_restores_every_site() {
+    let (_tmp, root) = copy_fixture("hosting-root");
+    let pristine = tree(&root);
+    let out = rcfg()
+        .args(["apply", "--root"])
+        .arg(&root)
+        .env("RCFG_REDIS_PASSWORD", SECRET)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    no_secret(&out);
+    let err = text(&out.stderr);
+    // The fixture's files are 0644: kept, but named.
+    assert!(
+        err.contains("wp-config.php holds the Redis password and is readable by every user"),
+        "{err}"
+    );
+    assert_ne!(tree(&root), pristine);
+    let undo = rcfg()
+        .args(["apply", "--undo", "--root"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(undo.status.code(), Some(0), "{}", text(&undo.stderr));
+    assert!(
+        text(&undo.stdout).contains("restored "),
+        "{}",
+        text(&undo.stdout)
+    );
+    no_secret(&undo);
+    assert_eq!(tree(&root), pristine);
+}
+
+#[test]
+fn a_state_directory_that_is_not_private_is_refused() {
+    let (_tmp, root) = copy_fixture("wordpress-classic");
+    let state = tempfile::tempdir().unwrap();
+    let env = [("RCFG_STATE_DIR", state.path().to_str().unwrap())];
+    let first = apply(&root, &[], &env);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    let site_dir = std::fs::read_dir(state.path().join("sites"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::set_permissions(&site_dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let before = tree(&root);
+    let out = apply(&root, &["--ttl", "600"], &env);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("state directory is not private"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(tree(&root), before);
 }

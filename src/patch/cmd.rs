@@ -690,6 +690,7 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
         ) {
             Ok(w) => {
                 safety::print_written(&mut out, &w, redirects)?;
+                safety::warn_world_readable(plan, &w);
                 for note in &plan.notes {
                     for line in plan.mask(note).lines() {
                         writeln!(out, "# {line}")?;

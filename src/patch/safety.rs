@@ -79,6 +79,31 @@ pub fn print_written(out: &mut impl Write, w: &Written, redirects: &[Redirect]) 
     Ok(())
 }
 
+/// A written file that holds one of the plan's passwords and is readable by everyone: its
+/// mode was kept (the web server may need it), so say so rather than change it silently.
+pub fn warn_world_readable(plan: &super::Plan, w: &Written) {
+    use std::os::unix::fs::MetadataExt;
+    for f in &w.files {
+        let Some(patch) = plan.patches.iter().find(|p| p.path == f.shown) else {
+            continue;
+        };
+        let holds_secret = plan
+            .secrets
+            .iter()
+            .any(|s| !s.expose().is_empty() && patch.after.contains(s.expose()));
+        if let Ok(m) = std::fs::metadata(&f.target)
+            && holds_secret
+            && m.mode() & 0o004 != 0
+        {
+            eprintln!(
+                "rcfg: warning: {} holds the Redis password and is readable by every user (mode {:o}, kept as it was); consider chmod o-r",
+                f.shown.display(),
+                m.mode() & 0o7777
+            );
+        }
+    }
+}
+
 /// `rcfg apply --undo [PATH | --root DIR]`.
 pub fn run_undo(
     out: &mut impl Write,

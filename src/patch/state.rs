@@ -225,6 +225,16 @@ impl SiteState {
             .with_context(|| format!("{}: cannot resolve site root", site_root.display()))?;
         let dir = state_dir.join("sites").join(site_key(&root));
         private_dir(&dir.join("runs"))?;
+        {
+            use std::os::unix::fs::MetadataExt;
+            let m = fs::symlink_metadata(&dir)?;
+            if m.uid() != rustix::process::geteuid().as_raw() || m.mode() & 0o077 != 0 {
+                bail!(
+                    "{}: state directory is not private (must be owned by this user, mode 0700); nothing was written",
+                    dir.display()
+                );
+            }
+        }
         let lock_path = dir.join("lock");
         let lock = fs::OpenOptions::new()
             .create(true)
