@@ -693,3 +693,44 @@ fn a_state_directory_that_is_not_private_is_refused() {
     );
     assert_eq!(tree(&root), before);
 }
+
+#[test]
+fn recovery_leaves_a_file_changed_after_the_crash_alone_and_names_it() {
+    let (_tmp, root, intended) = bedrock();
+    let before = tree(&root);
+    assert!(kill_at(&root, "renamed:0"), "never reached renamed:0");
+    // Exactly one file was swapped; someone edits it before rcfg runs again.
+    let swapped: Vec<PathBuf> = before
+        .keys()
+        .filter(|rel| {
+            std::fs::read(root.join(rel)).ok().as_ref() != before.get(*rel)
+                && !rel.to_string_lossy().contains(".rcfg")
+        })
+        .cloned()
+        .collect();
+    assert_eq!(swapped.len(), 1, "{swapped:?}");
+    let edited_path = root.join(&swapped[0]);
+    let mut edited = intended[&swapped[0]].clone();
+    edited.extend_from_slice(b"\n# hand edit\n");
+    std::fs::write(&edited_path, &edited).unwrap();
+    let out = apply(&root, &[], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("changed by someone else since")
+            && err.contains(&*swapped[0].to_string_lossy()),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&edited_path).unwrap(), edited, "left alone");
+    for (rel, bytes) in &before {
+        if rel != &swapped[0] {
+            assert_eq!(
+                &std::fs::read(root.join(rel)).unwrap(),
+                bytes,
+                "{}",
+                rel.display()
+            );
+        }
+    }
+    site_is_clean(&root);
+}

@@ -127,6 +127,10 @@ impl Meta {
         file.set_permissions(fs::Permissions::from_mode(self.mode))
             .with_context(|| format!("{}: cannot set mode {:o}", shown.display(), self.mode))?;
         for (name, value) in &self.xattrs {
+            // Already there (a default SELinux label, say): nothing to set, no privilege needed.
+            if file.get_xattr(name).ok().flatten().as_ref() == Some(value) {
+                continue;
+            }
             file.set_xattr(name, value).with_context(|| {
                 format!(
                     "{}: cannot copy extended attribute {}",
