@@ -734,3 +734,18 @@ fn recovery_leaves_a_file_changed_after_the_crash_alone_and_names_it() {
     }
     site_is_clean(&root);
 }
+
+#[test]
+fn a_failure_at_commit_is_rolled_back_to_the_exact_original() {
+    let (_tmp, root, _intended) = bedrock();
+    let before = tree(&root);
+    let out = apply(&root, &[], &[("RCFG_TEST_FAIL_AT", "commit")]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("injected failure at commit") && err.contains("rolled back"),
+        "{err}"
+    );
+    assert_eq!(tree(&root), before);
+    site_is_clean(&root);
+}

@@ -630,6 +630,11 @@ fn unswap(item: &Item, i: usize) -> Result<()> {
     faults::at(&format!("rollback:{i}"))?;
     let shown = &item.change.shown;
     match &item.change.before {
+        // The original inode is aside under its temp name, unless the commit already
+        // removed it: then a copy of the original bytes is renamed into place.
+        Some(before) if fs::symlink_metadata(&item.old_tmp).is_err() => {
+            place(&item.target, &item.new_tmp, before, &item.meta)
+        }
         Some(_) => fs::rename(&item.old_tmp, &item.target)
             .with_context(|| format!("{}: cannot restore the original", shown.display())),
         None => fs::remove_file(&item.target)
