@@ -12,7 +12,7 @@ use super::assign::{Assignment, assign, assign_first};
 use super::paths::Redirect;
 use super::render::Templates;
 use super::safety;
-use super::state::{SiteState, resolve_dir};
+use super::state::resolve_dir;
 use super::write::{WriteOptions, write_plan_in};
 use super::{Endpoint, Plan, Secret, Target, planner_for, validate_path, validate_prefix};
 use crate::cms::{DetectError, RootWalk};
@@ -590,11 +590,13 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
     // Plan every site; a failing site is reported and skipped, the others go on.
     // Writing: lock the site's state and roll back an interrupted run first. Always: every
     // config file must resolve to a regular file inside the site, checked before reading.
-    let mut plans: Vec<(Plan, Option<SiteState>, Vec<Redirect>)> = Vec::new();
+    let mut plans: Vec<(Plan, Option<PathBuf>, Vec<Redirect>)> = Vec::new();
     for (site, a) in sites.iter().zip(&assignments) {
+        // The lock is released until the write (a hosting root may hold more sites than
+        // this process may keep files open); the write takes it again.
         let state = if writing {
             match safety::open_and_recover(&mut out, &state_dir, &site.path) {
-                Ok(st) => Some(st),
+                Ok(_) => Some(site.path.clone()),
                 Err(e) => {
                     out.flush()?;
                     eprintln!("rcfg: error: {e:#}");
@@ -680,10 +682,19 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
             )?;
             continue;
         }
-        let Some(state) = state else { continue };
+        let Some(site_root) = state else { continue };
+        let state = match safety::open_and_recover(&mut out, &state_dir, site_root) {
+            Ok(st) => st,
+            Err(e) => {
+                out.flush()?;
+                eprintln!("rcfg: error: {e:#}");
+                exit = Exit::Error;
+                continue;
+            }
+        };
         match write_plan_in(
             plan,
-            state,
+            &state,
             WriteOptions {
                 backup: resolved.backup,
             },
