@@ -25,10 +25,11 @@ fn is_root() -> bool {
 
 fn apply(site: &Path, extra: &[&str], envs: &[(&str, &str)]) -> std::process::Output {
     let mut cmd = rcfg();
-    cmd.arg("apply")
-        .arg(site)
-        .args(["--db", "1", "--prefix", "t:"])
-        .args(extra)
+    cmd.arg("apply").arg(site);
+    if !extra.contains(&"--undo") {
+        cmd.args(["--db", "1", "--prefix", "t:"]);
+    }
+    cmd.args(extra)
         .env("RCFG_REDIS_PASSWORD", SECRET)
         .env_remove("RCFG_SESSION_REDIS_PASSWORD")
         .env_remove("RCFG_TEST_STALL_AT")
@@ -402,6 +403,14 @@ fn backups_are_never_overwritten_and_undo_restores_the_last_apply() {
         no_secret(&out);
         assert_eq!(&tree(&root), want);
     }
+    // Planning flags mean nothing to an undo: refused, not ignored.
+    let mixed = rcfg()
+        .args(["apply", "--undo", "--ttl", "60"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(mixed.status.code(), Some(2));
+    assert!(text(&mixed.stderr).contains("'--undo' cannot be used with"));
     let none = apply(&root, &["--undo"], &[]);
     assert_eq!(none.status.code(), Some(2));
     assert!(

@@ -132,7 +132,12 @@ pub struct ApplyArgs {
 
     /// Restore the files of the last apply of this site (or of every site below --root)
     /// from the state directory, refusing a file changed since rcfg wrote it.
-    #[arg(long, conflicts_with_all = ["dry_run", "check"])]
+    #[arg(long, conflicts_with_all = [
+        "dry_run", "check", "url", "socket", "host", "port", "db", "page_cache_db", "prefix",
+        "ttl", "session_url", "session_socket", "session_db", "session_ttl", "password_env",
+        "password_file", "session_password_env", "session_password_file", "databases",
+        "no_backup", "allow_outside_root", "depth",
+    ])]
     pub undo: bool,
 
     /// Edit a config file even when it (or its directory) resolves outside the site root.
