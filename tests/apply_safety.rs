@@ -347,6 +347,8 @@ fn a_fifo_or_dev_zero_as_config_file_is_refused_quickly() {
             "{kind}: {}",
             text(&out.stdout)
         );
+        no_secret(&out);
+        site_is_clean(&root);
     }
 }
 
@@ -757,4 +759,39 @@ fn a_failure_at_commit_is_rolled_back_to_the_exact_original() {
     );
     assert_eq!(tree(&root), before);
     site_is_clean(&root);
+}
+
+#[test]
+fn a_default_acl_of_the_directory_does_not_end_up_on_the_rewritten_file() {
+    let (_tmp, root) = copy_fixture("wordpress-classic");
+    let cfg = root.join("wp-config.php");
+    std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o640)).unwrap();
+    // Default ACL on the directory: new files there would get user 1000 rw.
+    let mut acl = 2u32.to_le_bytes().to_vec();
+    for (tag, perm, id) in [
+        (0x01u16, 6u16, u32::MAX),
+        (0x02, 6, 1000),
+        (0x04, 4, u32::MAX),
+        (0x10, 6, u32::MAX),
+        (0x20, 0, u32::MAX),
+    ] {
+        acl.extend(tag.to_le_bytes());
+        acl.extend(perm.to_le_bytes());
+        acl.extend(id.to_le_bytes());
+    }
+    if xattr::set(&root, "system.posix_acl_default", &acl).is_err() {
+        eprintln!("skipped: this file system takes no POSIX ACL");
+        return;
+    }
+    assert_eq!(xattr::get(&cfg, "system.posix_acl_access").unwrap(), None);
+    let out = apply(&root, &[], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(std::fs::read_to_string(&cfg).unwrap().contains(SECRET));
+    assert_eq!(
+        xattr::get(&cfg, "system.posix_acl_access").unwrap(),
+        None,
+        "no ACL the original did not have"
+    );
+    assert_eq!(std::fs::metadata(&cfg).unwrap().mode() & 0o7777, 0o640);
+    no_secret(&out);
 }

@@ -126,6 +126,20 @@ impl Meta {
         }
         file.set_permissions(fs::Permissions::from_mode(self.mode))
             .with_context(|| format!("{}: cannot set mode {:o}", shown.display(), self.mode))?;
+        // A default ACL of the directory gives the new file an ACL the original lacked.
+        if let Ok(names) = file.list_xattr() {
+            for name in names {
+                if !self.xattrs.iter().any(|(n, _)| *n == name) {
+                    file.remove_xattr(&name).with_context(|| {
+                        format!(
+                            "{}: cannot drop extended attribute {} the original does not have",
+                            shown.display(),
+                            name.to_string_lossy()
+                        )
+                    })?;
+                }
+            }
+        }
         for (name, value) in &self.xattrs {
             // Already there (a default SELinux label, say): nothing to set, no privilege needed.
             if file.get_xattr(name).ok().flatten().as_ref() == Some(value) {
