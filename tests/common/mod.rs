@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod apply_safety;
 pub mod redis_server;
 pub mod site_json;
 
