@@ -293,3 +293,74 @@ fn a_failure_at_commit_is_rolled_back_to_the_exact_original() {
     assert_eq!(tree(&root), before);
     site_is_clean(&root);
 }
+
+#[test]
+fn sigkill_at_random_moments_many_times_never_leaves_a_partial_site() {
+    // Random delays (seed printed) cover the moments between the named steps too. They are
+    // spread around the time one uninterrupted apply takes on this machine.
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    eprintln!("seed {seed}");
+    let started = Instant::now();
+    let (_tmp, root, intended) = bedrock();
+    let pristine = tree(&root);
+    let spawn = |root: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_rcfg"))
+            .args(["apply", "--db", "1", "--prefix", "t:"])
+            .arg(root)
+            .env("RCFG_STATE_DIR", common::state_dir())
+            .env("RCFG_REDIS_PASSWORD", SECRET)
+            .env("RCFG_LOCAL_SOCKETS", "/nonexistent/rcfg-test.sock")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let t0 = Instant::now();
+    assert!(spawn(&root).wait().unwrap().success());
+    let full = t0.elapsed();
+    assert_eq!(apply(&root, &["--undo"], &[]).status.code(), Some(0));
+    assert_eq!(tree(&root), pristine);
+    let (mut recovered, mut completed) = (0, 0);
+    for round in 0..40 {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let frac = 30 + (seed >> 33) % 80; // 30%..110% of a full run
+        let delay = full * frac as u32 / 100;
+        let mut child = spawn(&root);
+        std::thread::sleep(delay);
+        let _ = child.kill();
+        let _ = child.wait();
+        each_file_old_or_new(&root, &pristine, &intended);
+        // The undo recovers an interrupted run (and says so) or undoes a finished one.
+        let out = apply(&root, &["--undo"], &[]);
+        let stdout = text(&out.stdout);
+        if stdout.contains("recovered an interrupted rcfg apply") {
+            recovered += 1;
+        } else if stdout.contains("restored ") {
+            completed += 1;
+        }
+        no_secret(&out);
+        assert_eq!(
+            tree(&root),
+            pristine,
+            "round {round}: {stdout}{}",
+            text(&out.stderr)
+        );
+    }
+    eprintln!(
+        "full apply {full:?}; interrupted and recovered: {recovered}; completed: {completed}"
+    );
+    // A last apply lands on the intended bytes.
+    let out = apply(&root, &[], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(tree(&root), intended);
+    site_is_clean(&root);
+    assert!(
+        started.elapsed() < Duration::from_secs(150),
+        "bounded for CI"
+    );
+}
