@@ -364,3 +364,33 @@ fn sigkill_at_random_moments_many_times_never_leaves_a_partial_site() {
         "bounded for CI"
     );
 }
+
+#[test]
+fn a_second_rcfg_on_the_same_site_is_refused_while_the_first_writes() {
+    let (_tmp, root, intended) = bedrock();
+    let mut first = Command::new(env!("CARGO_BIN_EXE_rcfg"))
+        .args(["apply", "--db", "1", "--prefix", "t:"])
+        .arg(&root)
+        .env("RCFG_STATE_DIR", common::state_dir())
+        .env("RCFG_REDIS_PASSWORD", SECRET)
+        .env("RCFG_LOCAL_SOCKETS", "/nonexistent/rcfg-test.sock")
+        .env("RCFG_TEST_STALL_AT", "prepared")
+        .env("RCFG_TEST_STALL_SECS", "3")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(first.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    assert!(line.contains("test stall at prepared"), "{line}");
+    let second = apply(&root, &["--ttl", "60"], &[]);
+    assert_eq!(second.status.code(), Some(2));
+    assert!(
+        text(&second.stderr).contains("another rcfg is writing this site right now"),
+        "{}",
+        text(&second.stderr)
+    );
+    assert!(first.wait().unwrap().success());
+    assert_eq!(tree(&root), intended, "the first one finished undisturbed");
+}

@@ -425,3 +425,27 @@ fn a_default_acl_of_the_directory_does_not_end_up_on_the_rewritten_file() {
     assert_eq!(std::fs::metadata(&cfg).unwrap().mode() & 0o7777, 0o640);
     no_secret(&out);
 }
+
+#[test]
+fn no_backup_keeps_no_copy_after_success_and_undo_says_why_it_cannot() {
+    let (_tmp, root, intended) = bedrock();
+    let pristine = tree(&root);
+    let out = apply(&root, &["--no-backup"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        !text(&out.stdout).contains("backup "),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(tree(&root), intended);
+    let undo = apply(&root, &["--undo"], &[]);
+    assert_eq!(undo.status.code(), Some(2));
+    assert!(
+        text(&undo.stderr).contains("kept no backup (--no-backup); nothing was restored"),
+        "{}",
+        text(&undo.stderr)
+    );
+    assert_eq!(tree(&root), intended);
+    assert_ne!(tree(&root), pristine);
+    site_is_clean(&root);
+}
