@@ -157,8 +157,7 @@ fn untrusted(meta: &std::fs::Metadata) -> Option<String> {
 }
 
 fn current_euid() -> u32 {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() }
+    rustix::process::geteuid().as_raw()
 }
 
 #[cfg(test)]

@@ -96,7 +96,12 @@ fn prove(name: &str, w: Want) {
 
     let wrote = apply(&root, &["--prefix", PREFIX]);
     assert_eq!(wrote.status.code(), Some(0), "{}", text(&wrote.stderr));
-    assert!(root.join(format!("{}.rcfg.bak", w.config)).exists());
+    assert!(!root.join(format!("{}.rcfg.bak", w.config)).exists());
+    assert!(
+        common::backup_of(&wrote.stdout, Path::new(w.config)).is_some(),
+        "{}",
+        text(&wrote.stdout)
+    );
     if w.config.ends_with(".js") {
         let out = Command::new("node")
             .arg("--check")

@@ -160,18 +160,25 @@ fn prove(case: Case) {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let after_tree = tree(&site_root);
     for (path, bytes) in &after_tree {
-        if before_tree.get(path) != Some(bytes) && !path.to_string_lossy().ends_with(".rcfg.bak") {
+        assert!(
+            !path.to_string_lossy().contains(".rcfg"),
+            "no backup or temp file in the site: {}",
+            path.display()
+        );
+        if before_tree.get(path) != Some(bytes) {
             if path.extension().is_some_and(|e| e == "php") {
                 php_lint(&site_root.join(path));
             }
-            // The backup holds the original.
-            let bak = PathBuf::from(format!("{}.rcfg.bak", path.display()));
-            assert_eq!(
-                after_tree.get(&bak),
-                before_tree.get(path),
-                "{}",
-                bak.display()
-            );
+            // The backup (in the state directory) holds the original.
+            if let Some(orig) = before_tree.get(path) {
+                assert_eq!(
+                    common::backup_of(&out.stdout, path).as_ref(),
+                    Some(orig),
+                    "backup of {}: {}",
+                    path.display(),
+                    text(&out.stdout)
+                );
+            }
         }
     }
     let after_eval = match case.kind {

@@ -545,6 +545,8 @@ fn config_file_turns_rules_off_changes_severity_and_excludes_paths() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 
+    // rcfg.toml inside PATH is found without --config: the broken one must go first.
+    std::fs::remove_file(&cfg).unwrap();
     let (r, _) = audit(t.path(), &["--exclude", "*.php"]);
     assert_eq!(hits(&r), vec![]);
 }

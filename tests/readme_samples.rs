@@ -22,13 +22,19 @@ fn samples(readme: &str) -> Vec<Sample> {
     let mut at = 0;
     while let Some(found) = readme[at..].find("<!-- sample: ") {
         let start = at + found + "<!-- sample: ".len();
-        let end = start + readme[start..].find(" -->").expect("unclosed sample marker");
+        let end = start
+            + readme[start..]
+                .find(" -->")
+                .expect("unclosed sample marker");
         let spec = &readme[start..end];
         let (args, opts) = spec.split_once(" | ").unwrap_or((spec, ""));
         let head = opts
             .strip_prefix("head=")
             .map(|n| n.parse().expect("head=N"));
-        let fence = end + readme[end..].find("```").expect("no code block after marker");
+        let fence = end
+            + readme[end..]
+                .find("```")
+                .expect("no code block after marker");
         let body_start = fence + readme[fence..].find('\n').unwrap() + 1;
         let body_end = body_start + readme[body_start..].find("```").expect("unclosed block");
         out.push(Sample {

@@ -9,8 +9,11 @@ use clap::Args;
 use serde::Deserialize;
 
 use super::assign::{Assignment, assign, assign_first};
+use super::paths::Redirect;
 use super::render::Templates;
-use super::write::{WriteOptions, write_plan};
+use super::safety;
+use super::state::resolve_dir;
+use super::write::{WriteOptions, write_plan_in};
 use super::{Endpoint, Plan, Secret, Target, planner_for, validate_path, validate_prefix};
 use crate::cms::{DetectError, RootWalk};
 use crate::exit::Exit;
@@ -116,9 +119,29 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "N")]
     pub databases: Option<i64>,
 
-    /// Do not keep `<file>.rcfg.bak` backups of changed files.
+    /// Do not keep backups of changed files in the state directory once the write has
+    /// succeeded (they are still taken for crash recovery). Disables --undo for this run.
     #[arg(long)]
     pub no_backup: bool,
+
+    /// Where backups and the crash journal live [default: /var/lib/rcfg as root, else
+    /// $XDG_STATE_HOME/rcfg or ~/.local/state/rcfg].
+    #[arg(long, value_name = "DIR", env = "RCFG_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
+
+    /// Restore the files of the last apply of this site (or of every site below --root)
+    /// from the state directory, refusing a file changed since rcfg wrote it.
+    #[arg(long, conflicts_with_all = [
+        "dry_run", "check", "url", "socket", "host", "port", "db", "page_cache_db", "prefix",
+        "ttl", "session_url", "session_socket", "session_db", "session_ttl", "password_env",
+        "password_file", "session_password_env", "session_password_file", "databases",
+        "no_backup", "allow_outside_root", "depth",
+    ])]
+    pub undo: bool,
+
+    /// Edit a config file even when it (or its directory) resolves outside the site root.
+    #[arg(long)]
+    pub allow_outside_root: bool,
 
     #[command(flatten)]
     pub config: crate::config::ConfigArgs,
@@ -143,6 +166,7 @@ pub struct ApplyConfig {
     pub databases: Option<i64>,
     pub session_databases: Option<i64>,
     pub backup: Option<bool>,
+    pub state_dir: Option<PathBuf>,
 }
 
 /// A parsed Redis URL.
@@ -542,11 +566,21 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
         .config
         .load(start.unwrap_or(std::path::Path::new(".")))?;
     let cfg: ApplyConfig = file.section("apply")?;
-    let resolved = resolve(&args, &cfg)?;
-    let templates = Templates::load()?;
     let stdout = std::io::stdout();
     // Block-buffered: a line-buffered stdout costs one write(2) per line of JSON.
     let mut out = std::io::BufWriter::new(stdout.lock());
+    let writing = !(args.dry_run || args.check);
+    let state_dir = resolve_dir(args.state_dir.as_deref().or(cfg.state_dir.as_deref()))?;
+    if args.undo {
+        return safety::run_undo(
+            &mut out,
+            &state_dir,
+            args.path.as_deref(),
+            args.root.as_deref(),
+        );
+    }
+    let resolved = resolve(&args, &cfg)?;
+    let templates = Templates::load()?;
     let mut exit = Exit::Clean;
 
     // Which sites, with which assignments.
@@ -605,12 +639,40 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
     }
 
     // Plan every site; a failing site is reported and skipped, the others go on.
-    let mut plans: Vec<Plan> = Vec::new();
+    // Writing: lock the site's state and roll back an interrupted run first. Always: every
+    // config file must resolve to a regular file inside the site, checked before reading.
+    let mut plans: Vec<(Plan, Option<PathBuf>, Vec<Redirect>)> = Vec::new();
     for (site, a) in sites.iter().zip(&assignments) {
+        // The lock is released until the write (a hosting root may hold more sites than
+        // this process may keep files open); the write takes it again.
+        let state = if writing {
+            match safety::open_and_recover(&mut out, &state_dir, &site.path) {
+                Ok(_) => Some(site.path.clone()),
+                Err(e) => {
+                    out.flush()?;
+                    eprintln!("rcfg: error: {e:#}");
+                    exit = Exit::Error;
+                    continue;
+                }
+            }
+        } else {
+            if super::state::has_interrupted(&state_dir, &site.path) {
+                eprintln!(
+                    "rcfg: warning: {}: an interrupted rcfg apply is pending; the next `rcfg apply` or `rcfg apply --undo` rolls it back first, so this output may not match what it writes",
+                    site.path.display()
+                );
+            }
+            None
+        };
         let target = target_for(&resolved, a, &args, single);
-        let planned = super::plan_site(site, &target, &templates);
+        let planned = safety::check_site_files(site, args.allow_outside_root)
+            .and_then(|()| super::plan_site(site, &target, &templates))
+            .and_then(|plan| {
+                let r = safety::check_plan_files(&site.path, &plan, args.allow_outside_root)?;
+                Ok((plan, r))
+            });
         match planned {
-            Ok(mut plan) => {
+            Ok((mut plan, redirects)) => {
                 if let Some(root) = &args.root {
                     // Diff paths relative to the hosting root, so one `git apply` works there.
                     let site_rel = site
@@ -622,7 +684,7 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
                         p.rel = site_rel.join(&p.rel);
                     }
                 }
-                plans.push(plan);
+                plans.push((plan, state, redirects));
             }
             Err(e) => {
                 eprintln!("rcfg: error: {e:#}");
@@ -641,7 +703,7 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
     };
     if args.dry_run || args.check {
         let mut pending = false;
-        for plan in &plans {
+        for (plan, _, _) in &plans {
             let (diff, masked) = super::diff::render(plan);
             if args.dry_run {
                 for note in &plan.notes {
@@ -677,7 +739,7 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
         return Ok(exit);
     }
 
-    for plan in &plans {
+    for (plan, state, redirects) in &plans {
         if plan.is_noop() {
             writeln!(
                 out,
@@ -686,19 +748,26 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
             )?;
             continue;
         }
-        match write_plan(
+        let Some(site_root) = state else { continue };
+        let state = match safety::open_and_recover(&mut out, &state_dir, site_root) {
+            Ok(st) => st,
+            Err(e) => {
+                out.flush()?;
+                eprintln!("rcfg: error: {e:#}");
+                exit = Exit::Error;
+                continue;
+            }
+        };
+        match write_plan_in(
             plan,
+            &state,
             WriteOptions {
                 backup: resolved.backup,
             },
         ) {
             Ok(w) => {
-                for f in &w.files {
-                    writeln!(out, "wrote {}", f.display())?;
-                }
-                for b in &w.backups {
-                    writeln!(out, "backup {}", b.display())?;
-                }
+                safety::print_written(&mut out, &w, redirects)?;
+                safety::warn_world_readable(plan, &w);
                 for note in &plan.notes {
                     for line in plan.mask(note).lines() {
                         writeln!(out, "# {}{line}", site_of(plan))?;
@@ -706,7 +775,8 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
                 }
             }
             Err(e) => {
-                eprintln!("rcfg: error: {e:#}");
+                out.flush()?;
+                eprintln!("rcfg: error: {}", plan.mask(&format!("{e:#}")));
                 exit = Exit::Error;
             }
         }

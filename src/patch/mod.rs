@@ -10,10 +10,17 @@ pub mod cmd;
 pub mod diff;
 pub mod drupal;
 pub mod edit;
+pub mod faults;
+pub mod journal;
 pub mod magento;
 pub mod mask;
 pub mod medusa;
+pub mod meta;
+pub mod paths;
 pub mod render;
+pub mod safety;
+pub mod state;
+pub mod undo;
 pub mod wordpress;
 pub mod write;
 

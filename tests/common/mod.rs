@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod apply_safety;
 pub mod redis_server;
 pub mod site_json;
 
@@ -17,8 +18,28 @@ pub fn rcfg() -> Command {
     cmd.current_dir(repo_root())
         .env("NO_COLOR", "1")
         .env("RCFG_LOCAL_SOCKETS", "/nonexistent/rcfg-test.sock")
+        .env("RCFG_STATE_DIR", state_dir())
         .env_remove("REDISCLI_AUTH");
     cmd
+}
+
+/// The state directory (backups, journal) every test run of `rcfg` uses, below the target
+/// directory: never the real `/var/lib/rcfg` or `~/.local/state/rcfg`. Sites are keyed by
+/// their (unique, temporary) path, so tests do not see each other's runs.
+pub fn state_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("rcfg-state")
+}
+
+/// The bytes `apply` backed up for `rel` (a path relative to the site root), from the
+/// `backup <path>` lines of its stdout.
+pub fn backup_of(stdout: &[u8], rel: &Path) -> Option<Vec<u8>> {
+    let want = Path::new("before").join(rel);
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix("backup "))
+        .map(PathBuf::from)
+        .find(|p| p.ends_with(&want))
+        .map(|p| std::fs::read(p).unwrap())
 }
 
 pub fn repo_root() -> PathBuf {
