@@ -40,3 +40,34 @@ pub fn detail(message: std::fmt::Arguments<'_>) {
         eprintln!("rcfg: {message}");
     }
 }
+
+/// A path as messages show it: relative to the current directory when it lies below it (as
+/// the user most likely typed it), else unchanged. Keeps "wrote", "restored" and "backup"
+/// lines in one style whether the path came from the command line or from a manifest.
+pub fn shown(path: &std::path::Path) -> String {
+    if path.is_absolute()
+        && let Ok(cwd) = std::env::current_dir()
+        && let Ok(rel) = path.strip_prefix(&cwd)
+        && !rel.as_os_str().is_empty()
+    {
+        return rel.display().to_string();
+    }
+    path.display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn paths_below_the_current_directory_are_shown_relative() {
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(
+            super::shown(&cwd.join("a/wp-config.php")),
+            "a/wp-config.php"
+        );
+        assert_eq!(
+            super::shown(std::path::Path::new("/nonexistent/x")),
+            "/nonexistent/x"
+        );
+        assert_eq!(super::shown(std::path::Path::new("rel/x")), "rel/x");
+    }
+}

@@ -347,7 +347,7 @@ fn a_world_readable_file_given_a_password_is_named_and_root_undo_restores_every_
     let err = text(&out.stderr);
     // The fixture's files are 0644: kept, but named.
     assert!(
-        err.contains("wp-config.php holds the Redis password and is readable by every user"),
+        err.contains("wp-config.php holds a password and is readable by every user"),
         "{err}"
     );
     assert_ne!(tree(&root), pristine);

@@ -125,3 +125,43 @@ fn usage_errors_carry_the_rcfg_error_prefix_and_exit_2() {
         "{text}"
     );
 }
+
+#[test]
+fn apply_diffs_are_coloured_when_asked_and_plain_through_a_pipe() {
+    let run = |extra: &[&str], force: bool| {
+        let mut cmd = rcfg();
+        cmd.env_remove("NO_COLOR").env_remove("TERM");
+        if force {
+            cmd.env("CLICOLOR_FORCE", "1");
+        }
+        let out = cmd
+            .args([
+                "apply",
+                "fixtures/wordpress-classic",
+                "--dry-run",
+                "--db",
+                "1",
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let plain = run(&[], false);
+    assert!(
+        plain.contains("\n+define( 'WP_REDIS_DATABASE', 1 );\n"),
+        "{plain}"
+    );
+    assert!(!plain.contains('\x1b'));
+    let forced = run(&[], true);
+    assert!(
+        forced.contains("\x1b[32m+define( 'WP_REDIS_DATABASE', 1 );\x1b[0m"),
+        "{forced}"
+    );
+    assert!(!run(&["--color", "never"], true).contains('\x1b'));
+    assert!(
+        run(&["--color", "always"], false).contains("\x1b[31m")
+            || run(&["--color", "always"], false).contains("\x1b[32m")
+    );
+}

@@ -18,6 +18,7 @@ use super::{Endpoint, Plan, Secret, Target, planner_for, validate_path, validate
 use crate::cms::{DetectError, RootWalk};
 use crate::exit::Exit;
 use crate::model::{Site, Transport};
+use crate::report::color::{Paint, paint_diff, stdout_wants_color};
 
 /// The common two-instance layout.
 pub const DEFAULT_CACHE_SOCKET: &str = "/var/run/redis/redis.sock";
@@ -142,6 +143,10 @@ pub struct ApplyArgs {
     /// Edit a config file even when it (or its directory) resolves outside the site root.
     #[arg(long)]
     pub allow_outside_root: bool,
+
+    /// When to colour the diff (never through a pipe unless CLICOLOR_FORCE is set).
+    #[arg(long, value_enum, default_value_t = crate::report::color::ColorChoice::Auto)]
+    pub color: crate::report::color::ColorChoice,
 
     #[command(flatten)]
     pub config: crate::config::ConfigArgs,
@@ -725,7 +730,8 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
             }
             pending = true;
             if args.dry_run {
-                out.write_all(diff.as_bytes())?;
+                let paint = Paint(stdout_wants_color(args.color));
+                out.write_all(paint_diff(&diff, paint).as_bytes())?;
             } else {
                 for p in plan.changed() {
                     eprintln!("{}: would change", p.path.display());

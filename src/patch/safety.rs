@@ -95,11 +95,11 @@ pub fn warn_world_readable(plan: &super::Plan, w: &Written) {
             && holds_secret
             && m.mode() & 0o004 != 0
         {
-            eprintln!(
-                "rcfg: warning: {} holds the Redis password and is readable by every user (mode {:o}, kept as it was); consider chmod o-r",
-                f.shown.display(),
+            crate::ui::note(format_args!(
+                "warning: {} holds a password and is readable by every user (mode {:o}, kept as it was); consider chmod o-r",
+                crate::ui::shown(&f.shown),
                 m.mode() & 0o7777
-            );
+            ));
         }
     }
 }
@@ -146,13 +146,13 @@ pub fn run_undo(
                         Action::Removed => writeln!(
                             out,
                             "removed {} (created by the apply of {})",
-                            f.shown.display(),
+                            crate::ui::shown(&f.shown),
                             u.run
                         )?,
                         _ => writeln!(
                             out,
                             "restored {} (as before the apply of {})",
-                            f.shown.display(),
+                            crate::ui::shown(&f.shown),
                             u.run
                         )?,
                     }

@@ -50,7 +50,7 @@ fn decide(choice: ColorChoice, env: impl Fn(&str) -> Option<OsString>, tty: bool
 pub struct Paint(pub bool);
 
 impl Paint {
-    fn wrap(self, code: &str, text: &str) -> String {
+    pub(crate) fn wrap(self, code: &str, text: &str) -> String {
         if self.0 {
             format!("\x1b[{code}m{text}\x1b[0m")
         } else {
@@ -72,6 +72,37 @@ impl Paint {
     pub fn dim(self, text: &str) -> String {
         self.wrap("2", text)
     }
+}
+
+/// Colour a unified diff as git does: headers bold, hunk lines cyan, removals red, additions
+/// green, `#` notes dim. The bytes between the escapes are the diff's own, unchanged.
+pub fn paint_diff(diff: &str, paint: Paint) -> String {
+    if !paint.0 {
+        return diff.to_string();
+    }
+    let mut out = String::with_capacity(diff.len() + diff.len() / 4);
+    for line in diff.split_inclusive('\n') {
+        let (body, nl) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
+        };
+        let painted = if body.starts_with("+++ ") || body.starts_with("--- ") {
+            paint.bold(body)
+        } else if body.starts_with("@@") {
+            paint.wrap("36", body)
+        } else if body.starts_with('+') {
+            paint.green(body)
+        } else if body.starts_with('-') {
+            paint.red(body)
+        } else if body.starts_with('#') {
+            paint.dim(body)
+        } else {
+            body.to_string()
+        };
+        out.push_str(&painted);
+        out.push_str(nl);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -116,5 +147,19 @@ mod tests {
         assert!(!with(&[("CLICOLOR", "0")], Auto, true));
         assert!(with(&[("TERM", "dumb"), ("NO_COLOR", "1")], Always, false));
         assert!(!with(&[("CLICOLOR_FORCE", "1")], Never, true));
+    }
+
+    #[test]
+    fn diffs_are_painted_per_line_and_plain_when_off() {
+        let diff = "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-old\n+new\n same";
+        assert_eq!(paint_diff(diff, Paint(false)), diff);
+        let painted = paint_diff(diff, Paint(true));
+        assert!(painted.contains("\x1b[31m-old\x1b[0m\n"), "{painted:?}");
+        assert!(painted.contains("\x1b[32m+new\x1b[0m\n"), "{painted:?}");
+        assert!(
+            painted.contains("\x1b[36m@@ -1 +1 @@\x1b[0m"),
+            "{painted:?}"
+        );
+        assert!(painted.ends_with("\n same"), "{painted:?}");
     }
 }
