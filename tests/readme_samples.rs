@@ -20,8 +20,9 @@ struct Sample {
 fn samples(readme: &str) -> Vec<Sample> {
     let mut out = Vec::new();
     let mut at = 0;
-    while let Some(found) = readme[at..].find("<!-- sample: ") {
-        let start = at + found + "<!-- sample: ".len();
+    // A marker stands alone at the start of a line (prose may mention the syntax).
+    while let Some(found) = readme[at..].find("\n<!-- sample: ") {
+        let start = at + found + "\n<!-- sample: ".len();
         let end = start
             + readme[start..]
                 .find(" -->")
