@@ -2,6 +2,8 @@
 //! literals (`js`), plus `.env` files (`dotenv`). Nothing is ever executed.
 
 pub mod dotenv;
+#[cfg(test)]
+mod fuzz;
 pub mod js;
 pub mod php;
 
