@@ -430,3 +430,39 @@ fn audit_ttl_stays_inside_path_and_reads_each_file_once() {
         "{files:?}"
     );
 }
+
+#[test]
+fn apply_root_plans_the_good_site_and_refuses_the_deep_and_fifo_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    for name in ["deep", "fifo", "good"] {
+        copy_tree(&fixture(MAGENTO), &root.join(name));
+    }
+    let n = 5000;
+    std::fs::write(
+        root.join("deep/app/etc/env.php"),
+        format!("<?php return ['x' => {}1{}];", "[".repeat(n), "]".repeat(n)),
+    )
+    .unwrap();
+    std::fs::remove_file(root.join("fifo/app/etc/env.php")).unwrap();
+    mkfifo(&root.join("fifo/app/etc/env.php"));
+    let out = rcfg()
+        .args(["apply", "--dry-run", "--root"])
+        .arg(root)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let diff = common::text(&out.stdout);
+    let targets: Vec<&str> = diff.lines().filter(|l| l.starts_with("+++ ")).collect();
+    assert_eq!(targets, ["+++ b/good/app/etc/env.php"], "{diff}");
+    let stderr = common::text(&out.stderr);
+    assert!(
+        stderr.contains("deep/app/etc/env.php") && stderr.contains("too deeply nested at 1:"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("fifo/app/etc/env.php: not a regular file (a FIFO)"),
+        "{stderr}"
+    );
+}

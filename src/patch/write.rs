@@ -36,7 +36,12 @@ pub fn backup_path(path: &Path) -> PathBuf {
 
 /// Check that `patch.path` still holds exactly `patch.before` (or still does not exist).
 fn verify_unchanged(patch: &Patch) -> Result<()> {
-    match (&patch.before, fs::read(&patch.path)) {
+    let now = crate::fsutil::read_bounded(
+        &patch.path,
+        crate::fsutil::MAX_CONFIG_BYTES,
+        crate::fsutil::Links::Follow,
+    );
+    match (&patch.before, now) {
         (Some(before), Ok(now)) if now == before.as_bytes() => Ok(()),
         (Some(_), Ok(_)) => bail!(
             "{}: changed on disk after rcfg read it; nothing was written — run rcfg apply again",
@@ -49,7 +54,7 @@ fn verify_unchanged(patch: &Patch) -> Result<()> {
             "{}: appeared on disk after rcfg planned to create it; nothing was written",
             patch.path.display()
         ),
-        (None, Err(e)) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        (None, Err(e)) if e.is_not_found() => Ok(()),
         (None, Err(e)) => Err(e).with_context(|| format!("{}: cannot check", patch.path.display())),
     }
 }
