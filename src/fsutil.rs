@@ -102,8 +102,10 @@ fn kind_name(t: std::fs::FileType) -> &'static str {
 pub enum Links {
     /// Follow it (config files are often links into a shared deploy dir).
     Follow,
-    /// Refuse it (`O_NOFOLLOW`): for walks that must stay inside their tree.
-    Refuse,
+    /// Refuse it (`O_NOFOLLOW`) and skip the `stat` before opening: for a walk that has
+    /// just seen a regular file at the path in its directory listing (that listing is the
+    /// check before opening); the open descriptor is still checked.
+    RefuseListedFile,
 }
 
 /// Read at most `max` bytes of the regular file at `path` (`max == u64::MAX`: no cap).
@@ -127,6 +129,53 @@ pub fn read_bounded_into(
 ) -> Result<(u64, u64), ReadError> {
     let err = |kind| ReadError::new(path, kind);
     buf.clear();
+    if links != Links::RefuseListedFile {
+        pre_check(path, max)?;
+    }
+    let mut flags = libc::O_NONBLOCK | libc::O_NOCTTY;
+    if links != Links::Follow {
+        flags |= libc::O_NOFOLLOW;
+    }
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(flags)
+        .open(path)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(libc::ELOOP) && links != Links::Follow {
+                err(ReadErrorKind::NotRegular("a symlink"))
+            } else {
+                err(ReadErrorKind::Io(e))
+            }
+        })?;
+    // The path may have been swapped between the check and the open: check what was opened.
+    let meta = file.metadata().map_err(|e| err(ReadErrorKind::Io(e)))?;
+    if !meta.is_file() {
+        return Err(err(ReadErrorKind::NotRegular(kind_name(meta.file_type()))));
+    }
+    if meta.len() > max {
+        return Err(err(ReadErrorKind::TooLarge {
+            len: meta.len(),
+            max,
+        }));
+    }
+    // Reserve for the reported size only when it is modest; the cap below is what binds.
+    buf.reserve(meta.len().min(MAX_CONFIG_BYTES) as usize);
+    file.take(max.saturating_add(1))
+        .read_to_end(buf)
+        .map_err(|e| err(ReadErrorKind::Io(e)))?;
+    if buf.len() as u64 > max {
+        return Err(err(ReadErrorKind::TooLarge {
+            len: buf.len() as u64,
+            max,
+        }));
+    }
+    Ok((meta.dev(), meta.ino()))
+}
+
+/// The check before opening: something is there, it is a regular file (a FIFO would block
+/// the open, a device may act on it), and not over `max` bytes.
+fn pre_check(path: &Path, max: u64) -> Result<(), ReadError> {
+    let err = |kind| ReadError::new(path, kind);
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -146,38 +195,7 @@ pub fn read_bounded_into(
             max,
         }));
     }
-    let mut flags = libc::O_NONBLOCK | libc::O_NOCTTY;
-    if links == Links::Refuse {
-        flags |= libc::O_NOFOLLOW;
-    }
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(flags)
-        .open(path)
-        .map_err(|e| {
-            if e.raw_os_error() == Some(libc::ELOOP) && links == Links::Refuse {
-                err(ReadErrorKind::NotRegular("a symlink"))
-            } else {
-                err(ReadErrorKind::Io(e))
-            }
-        })?;
-    // The path may have been swapped between the check and the open: check what was opened.
-    let meta = file.metadata().map_err(|e| err(ReadErrorKind::Io(e)))?;
-    if !meta.is_file() {
-        return Err(err(ReadErrorKind::NotRegular(kind_name(meta.file_type()))));
-    }
-    // Reserve for the reported size only when it is modest; the cap below is what binds.
-    buf.reserve(meta.len().min(MAX_CONFIG_BYTES) as usize);
-    file.take(max.saturating_add(1))
-        .read_to_end(buf)
-        .map_err(|e| err(ReadErrorKind::Io(e)))?;
-    if buf.len() as u64 > max {
-        return Err(err(ReadErrorKind::TooLarge {
-            len: buf.len() as u64,
-            max,
-        }));
-    }
-    Ok((meta.dev(), meta.ino()))
+    Ok(())
 }
 
 /// [`read_bounded`] as UTF-8 text.
@@ -312,13 +330,24 @@ mod tests {
         let link = dir.path().join("link.php");
         std::os::unix::fs::symlink(&target, &link).unwrap();
         assert!(read_bounded(&link, 100, Links::Follow).is_ok());
-        let err = read_bounded(&link, 100, Links::Refuse)
+        let err = read_bounded(&link, 100, Links::RefuseListedFile)
             .unwrap_err()
             .to_string();
         assert!(
             err.ends_with("link.php: not a regular file (a symlink)"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_listed_file_swapped_for_a_fifo_is_caught_on_the_open_descriptor() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.php");
+        let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        let mut buf = Vec::new();
+        let err = read_bounded_into(&p, 100, Links::RefuseListedFile, &mut buf).unwrap_err();
+        assert_eq!(err.reason(), "not a regular file (a FIFO)");
     }
 
     #[test]

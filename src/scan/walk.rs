@@ -374,11 +374,12 @@ pub fn walk(opts: WalkOpts) -> WalkOut {
                 let Some(lang) = lang_of(path) else {
                     return ignore::WalkState::Continue;
                 };
-                // Not through a link: refuse one swapped in since the walk saw the entry.
+                // Listed as a regular file (that is the check before opening): refuse a
+                // link swapped in since; through a link, check the target before opening.
                 let links = if entry.path_is_symlink() {
                     fsutil::Links::Follow
                 } else {
-                    fsutil::Links::Refuse
+                    fsutil::Links::RefuseListedFile
                 };
                 let max = if max == 0 { u64::MAX } else { max };
                 match fsutil::read_bounded_into(path, max, links, &mut buf) {
