@@ -466,3 +466,31 @@ fn apply_root_plans_the_good_site_and_refuses_the_deep_and_fifo_ones() {
         "{stderr}"
     );
 }
+
+#[test]
+fn empty_property_in_medusa_config_is_an_error_and_apply_refuses() {
+    let (_tmp, site) = copy_fixture("medusa-v2-redis");
+    let cfg = site.join("medusa-config.ts");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let broken = text.replacen(
+        "    redisPrefix: \"shop2:\",\n",
+        "    redisPrefix: \"shop2:\",,\n",
+        1,
+    );
+    assert_ne!(broken, text);
+    std::fs::write(&cfg, &broken).unwrap();
+    let (code, v) = detect_json(&site);
+    assert_eq!(code, 2);
+    let msg = one_error_for(&v, &cfg);
+    assert!(msg.contains("empty property at 11:27"), "{msg}");
+    let out = rcfg()
+        .args(["apply", "--dry-run"])
+        .arg(&site)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", common::text(&out.stdout));
+    let stderr = common::text(&out.stderr);
+    assert!(stderr.contains("medusa-config.ts"), "{stderr}");
+    assert!(stderr.contains("empty property"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&cfg).unwrap(), broken);
+}

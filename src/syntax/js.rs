@@ -1488,8 +1488,13 @@ impl Parser<'_> {
             if self.peek().is_none() {
                 return Err(self.error("unterminated object"));
             }
-            if self.eat(",") {
-                continue;
+            if self.is(",") {
+                // `{a: 1,, b: 2}` and `{, a}`: a syntax error in JS and TS.
+                let (line, col) = self.t.get(self.i).map_or((1, 1), |t| (t.line, t.col));
+                return Err(SyntaxError {
+                    line,
+                    message: format!("empty property at {line}:{col} (`,,` in an object)"),
+                });
             }
             let start = self.pos();
             let line = self.line();
