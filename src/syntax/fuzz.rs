@@ -158,9 +158,16 @@ fn fuzz(reader: &str, seed_files: &[&str], run: impl Fn(&[u8]) + std::panic::Ref
         .unwrap_or(0x9e37_79b9_7f4a_7c15);
     let mut rng = Rng(seed ^ reader.len() as u64 ^ 0xabcdef);
     let seeds = seeds(seed_files);
+    // A stack overflow or segfault kills the process before a crasher can be saved: in
+    // long runs (RCFG_FUZZ_CASES set), each input is first written to target/fuzz-last-*.
+    let last = std::env::var_os("RCFG_FUZZ_CASES")
+        .map(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("target/fuzz-last-{reader}")));
     for case in 0..cases {
         let pick = rng.below(seeds.len());
         let input = mutate(&mut rng, &seeds[pick]);
+        if let Some(last) = &last {
+            std::fs::write(last, &input).unwrap();
+        }
         if std::panic::catch_unwind(|| run(&input)).is_err() {
             std::fs::create_dir_all(&dir).unwrap();
             let path = dir.join(format!("crash-{seed:x}-{case}"));
@@ -311,5 +318,47 @@ fn parse_tree() {
     );
     for r in refused.iter().take(15) {
         eprintln!("  {r}");
+    }
+}
+
+/// Right-associative and recursive-without-brackets chains, each 100,000 links long: every
+/// one is refused as too deep (none overflows the stack of a 2 MiB test thread).
+#[test]
+fn long_right_associative_chains_are_refused_not_overflowed() {
+    let n = 100_000;
+    let php = [
+        format!("<?php $a = {}1;", "$a = ".repeat(n)),
+        format!("<?php $a = {}1;", "1 ? 1 : ".repeat(n)),
+        format!("<?php $a = 1{};", " ?? 1".repeat(n)),
+        format!("<?php $a = {}1;", "!".repeat(n)),
+        format!("<?php $a = {}1;", "(int) ".repeat(n)),
+        format!("<?php $a = $x{};", "->a()".repeat(n)),
+        format!("<?php {}", "if (1) ".repeat(n)),
+        format!("<?php {}{}", "{".repeat(n), "}".repeat(n)),
+    ];
+    for src in &php {
+        let err = super::php::parse(src).unwrap_err();
+        assert!(err.message.contains("too deeply nested"), "{err}");
+        // The scanner parses expressions in place: from any offset, refused or read.
+        let toks = super::php::lex(src).unwrap();
+        for at in 0..6 {
+            let _ = super::php::parse_expr_at(&toks, at);
+        }
+    }
+    let js = [
+        format!("a = {}1", "a = ".repeat(n)),
+        format!("a = {}1", "1 ? 1 : ".repeat(n)),
+        format!("a = 1{}", " ** 1".repeat(n)),
+        format!("a = {}1", "x => ".repeat(n)),
+        format!("a = {}1", "-".repeat(n)),
+        format!("a = x{}", ".a()".repeat(n)),
+        format!("{}default 1", "export ".repeat(n)),
+    ];
+    for src in &js {
+        let err = super::js::parse_module(src).unwrap_err();
+        assert!(
+            err.message.contains("too deeply nested"),
+            "{src:.40}: {err}"
+        );
     }
 }

@@ -965,7 +965,7 @@ impl Parser<'_> {
                     | "^="
             ) {
                 self.i += 1;
-                let value = self.assign()?;
+                let value = self.nested(|p| p.assign())?;
                 return Ok(self.node(
                     Expr::Assign {
                         op: p,
@@ -1039,7 +1039,8 @@ impl Parser<'_> {
         if self.is("{") {
             self.skip_group();
         } else {
-            self.assign()?;
+            // `a => b => …` recurses here: one level deeper per arrow.
+            self.nested(|p| p.assign())?;
         }
         Ok(())
     }
@@ -1049,9 +1050,9 @@ impl Parser<'_> {
         let line = self.line();
         let test = self.binary(0)?;
         if self.eat("?") {
-            let then = self.assign()?;
+            let then = self.nested(|p| p.assign())?;
             self.expect(":")?;
-            let otherwise = self.assign()?;
+            let otherwise = self.nested(|p| p.assign())?;
             return Ok(self.node(
                 Expr::Cond {
                     test: Box::new(test),
@@ -1096,10 +1097,12 @@ impl Parser<'_> {
             }
             self.enter()?;
             self.i += 1;
+            // Recursion without `unary` in between: grow the stack here too (the link was
+            // counted by `enter` above).
             let right = if op == "**" {
-                self.binary(prec)?
+                super::grow_stack(|| self.binary(prec))?
             } else {
-                self.binary(prec + 1)?
+                super::grow_stack(|| self.binary(prec + 1))?
             };
             left = self.node(
                 Expr::Binary {

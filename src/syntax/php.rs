@@ -1400,7 +1400,8 @@ impl Parser<'_> {
             self.i += 1;
             // `= &$x` reference assignment.
             self.eat_punct("&");
-            let value = self.assignment()?;
+            // Right-associative (`$a = $b = …`): one level deeper per link.
+            let value = self.nested(|p| p.assignment())?;
             return Ok(Expr::Assign {
                 op,
                 target: Box::new(left),
@@ -1416,10 +1417,11 @@ impl Parser<'_> {
             let then = if self.is_punct(":") {
                 None
             } else {
-                Some(Box::new(self.assignment()?))
+                Some(Box::new(self.nested(|p| p.assignment())?))
             };
             self.expect_punct(":")?;
-            let otherwise = self.assignment()?;
+            // `a ? b : c ? d : …` recurses here: one level deeper per link.
+            let otherwise = self.nested(|p| p.assignment())?;
             return Ok(Expr::Ternary {
                 cond: Box::new(cond),
                 then,
@@ -1461,10 +1463,11 @@ impl Parser<'_> {
                 let _ = self.unary()?;
                 Expr::Opaque
             } else if op == "??" {
-                // Right-associative.
-                self.binary(prec)?
+                // Right-associative: recursion without `unary` in between, so the stack
+                // is grown here too (the link was counted by `enter` above).
+                super::grow_stack(|| self.binary(prec))?
             } else {
-                self.binary(prec + 1)?
+                super::grow_stack(|| self.binary(prec + 1))?
             };
             let l = std::mem::replace(left, Expr::Null);
             *left = Expr::Binary {
