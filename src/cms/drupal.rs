@@ -112,7 +112,7 @@ fn detect_d8(root: &Path, webroot: &Path, layout: &str, errors: &mut Vec<DetectE
 
     let settings_path = webroot.join("sites/default/settings.php");
     let mut tree = Settings::new(webroot);
-    if settings_path.is_file() {
+    if fsutil::exists(&settings_path) {
         tree.read(&settings_path, &mut site, errors, 0);
     }
     analyse_d8(&mut site, &tree, major);
@@ -162,7 +162,7 @@ fn detect_d7(dir: &Path, bootstrap: &Path, errors: &mut Vec<DetectError>) -> Opt
     }
     let settings_path = dir.join("sites/default/settings.php");
     let mut tree = Settings::new(dir);
-    if settings_path.is_file() {
+    if fsutil::exists(&settings_path) {
         tree.read(&settings_path, &mut site, errors, 0);
     }
     analyse_d7(&mut site, &tree);
@@ -462,7 +462,7 @@ impl Settings {
                     if inc.literal().is_some() && target.is_relative() {
                         target = self.webroot.join(target);
                     }
-                    if target.is_file() {
+                    if fsutil::exists(&target) {
                         self.read(&target, site, errors, depth + 1);
                     }
                 }

@@ -78,9 +78,11 @@ fn detect_classic(dir: &Path, errors: &mut Vec<DetectError>) -> Option<Site> {
     // is not itself an install (has no wp-settings.php).
     let own = dir.join("wp-config.php");
     let parent = parent_dir(dir);
-    let (root, config, docroot) = if own.is_file() {
+    let (root, config, docroot) = if fsutil::exists(&own) {
         (dir.to_path_buf(), Some(own), None)
-    } else if parent.join("wp-config.php").is_file() && !parent.join("wp-settings.php").is_file() {
+    } else if fsutil::exists(&parent.join("wp-config.php"))
+        && !parent.join("wp-settings.php").is_file()
+    {
         let cfg = parent.join("wp-config.php");
         (parent, Some(cfg), Some(dir.to_path_buf()))
     } else {
@@ -172,11 +174,11 @@ fn detect_bedrock(dir: &Path, errors: &mut Vec<DetectError>) -> Option<Site> {
         site.config_file(f, "environment");
     }
     let active = env_dir.join(format!("{wp_env}.php"));
-    if active.is_file() {
+    if fsutil::exists(&active) {
         cfg.read_php(&active, "environment", &mut site, errors, 0);
     }
     let wp_config = dir.join("web/wp-config.php");
-    if wp_config.is_file() {
+    if fsutil::exists(&wp_config) {
         site.config_file(&wp_config, "wp-config");
         cfg.read_php(&wp_config, "wp-config", &mut site, errors, 0);
     }
@@ -293,7 +295,7 @@ impl WpConfig {
                         || target.components().any(|c| {
                             matches!(c.as_os_str().to_str(), Some("vendor" | "wp-includes"))
                         });
-                    if !skip && target.is_file() {
+                    if !skip && fsutil::exists(&target) {
                         site.config_file(&target, role);
                         self.read_php(&target, role, site, errors, depth + 1);
                     }

@@ -59,6 +59,11 @@ pub struct ScanArgs {
     /// Worker threads (default: the number of CPUs).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
+
+    /// Follow symlinks that lead out of PATH (by default only links that stay inside PATH
+    /// are followed). A file is analysed once however many links lead to it.
+    #[arg(long)]
+    pub follow: bool,
 }
 
 /// `--max-filesize`: a byte count with an optional K/M/G (binary) suffix.
@@ -255,6 +260,7 @@ pub fn scan(
         exclude: build_globs(&excludes)?,
         include_node_modules: sa.include_node_modules || cfg.include_node_modules,
         max_filesize: sa.max_filesize,
+        follow: sa.follow,
         threads,
         prefilter: walk::prefilter(&rules),
         sites: site_roots.iter().map(|(p, c, _)| (p.clone(), *c)).collect(),

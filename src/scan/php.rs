@@ -547,13 +547,12 @@ impl TreeIndex {
     }
 }
 
+/// Read a file through the crate's bounded reader (`max == 0`: no cap); the error text
+/// names the reason (too large, not a regular file, permission denied …).
 pub fn read_limited(path: &std::path::Path, max: u64) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let f = std::fs::File::open(path)?;
-    let mut buf = Vec::new();
-    f.take(if max == 0 { u64::MAX } else { max })
-        .read_to_end(&mut buf)?;
-    Ok(buf)
+    let max = if max == 0 { u64::MAX } else { max };
+    crate::fsutil::read_bounded(path, max, crate::fsutil::Links::Follow)
+        .map_err(|e| std::io::Error::other(e.reason()))
 }
 
 fn short_class(name: &str) -> &str {

@@ -2,13 +2,16 @@
 //! searched with ONE combined byte regex (call names, `define(`, `rcfg-ignore:`); only files
 //! with a candidate call are analysed later. Contents are not kept: what leaves a worker is
 //! paths, `define()` sites and errors. VCS dirs, binary files, oversize files and
-//! `node_modules` packages that do not talk to Redis are skipped (and counted).
+//! `node_modules` packages that do not talk to Redis are skipped (and counted). The walk
+//! stays inside PATH: a symlink is followed only when it resolves inside PATH, unless
+//! `--follow`; a file reached by several links (or hard links) is read once, by the
+//! (device, inode) of the opened file.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 
 use globset::GlobSet;
 use regex::bytes::Regex;
@@ -16,6 +19,7 @@ use regex::bytes::Regex;
 use super::cmd::AuditError;
 use super::php::DefineSite;
 use super::rules::{Lang, RuleSet};
+use crate::fsutil;
 use crate::model::Cms;
 
 pub const VCS_DIRS: &[&str] = &[".git", ".svn", ".hg", ".bzr", "_darcs", "CVS"];
@@ -133,6 +137,8 @@ pub struct WalkOpts {
     pub exclude: GlobSet,
     pub include_node_modules: bool,
     pub max_filesize: u64,
+    /// Follow symlinks out of `root` too.
+    pub follow: bool,
     pub threads: usize,
     pub prefilter: Prefilter,
     /// Detected sites (root, CMS), longest root first.
@@ -199,7 +205,7 @@ pub fn package_talks_to_redis(dir: &Path, full_name: &str) -> bool {
     if full_name.starts_with("@medusajs/") && full_name.contains("redis") {
         return true;
     }
-    let Ok(text) = std::fs::read_to_string(dir.join("package.json")) else {
+    let Ok(text) = fsutil::read_text(&dir.join("package.json"), fsutil::MAX_CONFIG_BYTES) else {
         return false;
     };
     let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else {
@@ -253,6 +259,10 @@ pub fn walk(opts: WalkOpts) -> WalkOut {
     let root = opts.root.clone();
     let exclude = Arc::new(opts.exclude);
     let include_nm = opts.include_node_modules;
+    let follow = opts.follow;
+    // Where PATH really is, to tell links that stay inside from links that leave.
+    let real_root = std::fs::canonicalize(&root).unwrap_or_else(|_| root.clone());
+    let seen: Arc<Mutex<HashSet<(u64, u64)>>> = Arc::default();
 
     let mut builder = ignore::WalkBuilder::new(&root);
     builder
@@ -267,6 +277,13 @@ pub fn walk(opts: WalkOpts) -> WalkOut {
         builder.filter_entry(move |e| {
             if e.depth() == 0 {
                 return true;
+            }
+            if !follow
+                && e.path_is_symlink()
+                && !std::fs::canonicalize(e.path()).is_ok_and(|t| t.starts_with(&real_root))
+            {
+                // Leads out of PATH (or nowhere: a dangling link is counted by the walk).
+                return std::fs::metadata(e.path()).is_err();
             }
             let name = e.file_name().to_string_lossy();
             let is_dir = e.file_type().is_some_and(|t| t.is_dir());
@@ -335,6 +352,7 @@ pub fn walk(opts: WalkOpts) -> WalkOut {
             };
             let counters = counters.clone();
             let root = root.clone();
+            let seen = seen.clone();
             let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
             Box::new(move |res| {
                 let entry = match res {
@@ -356,19 +374,39 @@ pub fn walk(opts: WalkOpts) -> WalkOut {
                 let Some(lang) = lang_of(path) else {
                     return ignore::WalkState::Continue;
                 };
-                match read_file(path, max, &mut buf) {
-                    Ok(true) => {}
-                    Ok(false) => {
+                // Listed as a regular file (that is the check before opening): refuse a
+                // link swapped in since; through a link, check the target before opening.
+                let links = if entry.path_is_symlink() {
+                    fsutil::Links::Follow
+                } else {
+                    fsutil::Links::RefuseListedFile
+                };
+                let max = if max == 0 { u64::MAX } else { max };
+                match fsutil::read_bounded_into(path, max, links, &mut buf) {
+                    Ok(id) => {
+                        if !seen.lock().expect("seen-set lock").insert(id) {
+                            // Already read through another link.
+                            return ignore::WalkState::Continue;
+                        }
+                    }
+                    Err(fsutil::ReadError {
+                        kind: fsutil::ReadErrorKind::TooLarge { .. },
+                        ..
+                    }) => {
                         counters.too_large.fetch_add(1, Ordering::Relaxed);
                         return ignore::WalkState::Continue;
                     }
                     Err(e) => {
                         tx.send(Msg::Error(AuditError {
                             target: path.display().to_string(),
-                            message: crate::cms::describe_io(&e),
+                            message: e.reason(),
                         }));
                         return ignore::WalkState::Continue;
                     }
+                }
+                if buf.capacity() > 4 * 1024 * 1024 && buf.len() < 1024 * 1024 {
+                    // Do not keep a huge buffer around after one big file.
+                    buf.shrink_to(64 * 1024);
                 }
                 counters.scanned.fetch_add(1, Ordering::Relaxed);
                 if lang == Lang::Php {
@@ -427,24 +465,6 @@ pub fn walk(opts: WalkOpts) -> WalkOut {
 
 fn memchr(needle: u8, hay: &[u8]) -> bool {
     hay.contains(&needle)
-}
-
-/// Read a file into `buf`; Ok(false) when it is larger than `max` (0 = no limit).
-fn read_file(path: &Path, max: u64, buf: &mut Vec<u8>) -> std::io::Result<bool> {
-    use std::io::Read;
-    let mut f = std::fs::File::open(path)?;
-    let len = f.metadata()?.len();
-    if max > 0 && len > max {
-        return Ok(false);
-    }
-    buf.clear();
-    if buf.capacity() > 4 * 1024 * 1024 && len < 1024 * 1024 {
-        // Do not keep a huge buffer around after one big file.
-        *buf = Vec::with_capacity(64 * 1024);
-    }
-    let limit = if max > 0 { max + 1 } else { u64::MAX };
-    (&mut f).take(limit).read_to_end(buf)?;
-    Ok(max == 0 || buf.len() as u64 <= max)
 }
 
 /// `define('NAME', value)` sites in a PHP file's text (value kept as source text).

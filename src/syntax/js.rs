@@ -14,6 +14,8 @@ pub struct Token {
     pub start: usize,
     pub end: usize,
     pub line: usize,
+    /// 1-based column (in bytes) of the first character.
+    pub col: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -81,6 +83,7 @@ pub fn lex(src: &str) -> Result<Vec<Token>, SyntaxError> {
                 start,
                 end,
                 line: start_line,
+                col: 0,
             })
         };
         match c {
@@ -139,8 +142,12 @@ pub fn lex(src: &str) -> Result<Vec<Token>, SyntaxError> {
                 pos = end;
             }
             b'`' => {
-                let (parts, end) = template(src, pos)
-                    .ok_or_else(|| err(line, "unterminated template literal".into()))?;
+                let (parts, end) = template(src, pos, 0).ok_or_else(|| {
+                    err(
+                        line,
+                        "unterminated (or too deeply nested) template literal".into(),
+                    )
+                })?;
                 line += src[pos..end].matches('\n').count();
                 push(&mut out, Tok::Template(parts), end);
                 pos = end;
@@ -205,6 +212,7 @@ pub fn lex(src: &str) -> Result<Vec<Token>, SyntaxError> {
             }
         }
     }
+    super::set_columns(src, out.iter_mut().map(|t| (t.start, &mut t.col)));
     Ok(out)
 }
 
@@ -255,7 +263,12 @@ fn quoted(src: &str, pos: usize) -> Option<(String, usize)> {
     }
 }
 
-fn template(src: &str, pos: usize) -> Option<(Vec<TplPart>, usize)> {
+/// A template literal starting at `pos`; `None` when unterminated or when templates nest
+/// inside `${…}` more than [`super::MAX_NESTING`] deep.
+fn template(src: &str, pos: usize, depth: usize) -> Option<(Vec<TplPart>, usize)> {
+    if depth >= super::MAX_NESTING {
+        return None;
+    }
     let b = src.as_bytes();
     let mut parts = Vec::new();
     let mut lit = String::new();
@@ -291,7 +304,7 @@ fn template(src: &str, pos: usize) -> Option<(Vec<TplPart>, usize)> {
                             continue;
                         }
                         b'`' => {
-                            j = template(src, j)?.1;
+                            j = super::grow_stack(|| template(src, j, depth + 1))?.1;
                             continue;
                         }
                         _ => {}
@@ -506,6 +519,7 @@ pub fn parse_module(src: &str) -> Result<Vec<Item>, SyntaxError> {
         i: 0,
         base: 0,
         src_len: src.len(),
+        depth: 0,
     };
     super::check_balance(tokens.iter().filter_map(|t| match t.kind {
         Tok::Punct(p) => Some((p, t.line)),
@@ -524,6 +538,7 @@ pub fn parse_args_at(tokens: &[Token], open: usize) -> Result<(Vec<Node>, usize)
         i: open,
         base: 0,
         src_len: tokens.last().map_or(0, |t| t.end),
+        depth: 0,
     };
     let args = p.args()?;
     Ok((args, p.i))
@@ -531,10 +546,10 @@ pub fn parse_args_at(tokens: &[Token], open: usize) -> Result<(Vec<Node>, usize)
 
 /// Parse one expression from source text (used for template substitutions and tests).
 pub fn parse_expr(src: &str) -> Result<Node, SyntaxError> {
-    parse_expr_offset(src, 0)
+    parse_expr_offset(src, 0, 0)
 }
 
-fn parse_expr_offset(src: &str, base: usize) -> Result<Node, SyntaxError> {
+fn parse_expr_offset(src: &str, base: usize, depth: usize) -> Result<Node, SyntaxError> {
     let tokens: Vec<Token> = lex(src)?
         .into_iter()
         .filter(|t| !matches!(t.kind, Tok::Comment(_)))
@@ -544,6 +559,7 @@ fn parse_expr_offset(src: &str, base: usize) -> Result<Node, SyntaxError> {
         i: 0,
         base,
         src_len: src.len(),
+        depth,
     };
     p.expr()
 }
@@ -554,6 +570,8 @@ struct Parser<'a> {
     /// Added to spans (for sub-parses of template substitutions).
     base: usize,
     src_len: usize,
+    /// Current nesting (blocks, expressions, operator chains); see [`super::MAX_NESTING`].
+    depth: usize,
 }
 
 type PResult<T> = Result<T, SyntaxError>;
@@ -699,6 +717,33 @@ impl Parser<'_> {
         }
     }
 
+    /// One level deeper, or the "too deeply nested" error once past [`super::MAX_NESTING`].
+    /// Every recursive step of the parser and every link of an operator chain goes through
+    /// here, so no input can overflow the stack (or build a tree too deep to drop).
+    fn enter(&mut self) -> PResult<()> {
+        if self.depth >= super::MAX_NESTING {
+            let (line, col) = self
+                .t
+                .get(self.i)
+                .or(self.t.last())
+                .map_or((1, 1), |t| (t.line, t.col));
+            return Err(SyntaxError {
+                line,
+                message: super::too_deep(line, col),
+            });
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    /// Run `f` one level deeper.
+    fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> PResult<T>) -> PResult<T> {
+        self.enter()?;
+        let r = super::grow_stack(|| f(self));
+        self.depth -= 1;
+        r
+    }
+
     fn items(&mut self, out: &mut Vec<Item>) -> PResult<()> {
         while let Some(tok) = self.peek().cloned() {
             match tok {
@@ -730,6 +775,10 @@ impl Parser<'_> {
     }
 
     fn item(&mut self, out: &mut Vec<Item>) -> PResult<()> {
+        self.nested(|p| p.item_inner(out))
+    }
+
+    fn item_inner(&mut self, out: &mut Vec<Item>) -> PResult<()> {
         let line = self.line();
         match self.peek().cloned() {
             Some(Tok::Ident(w)) => match w.as_str() {
@@ -916,7 +965,7 @@ impl Parser<'_> {
                     | "^="
             ) {
                 self.i += 1;
-                let value = self.assign()?;
+                let value = self.nested(|p| p.assign())?;
                 return Ok(self.node(
                     Expr::Assign {
                         op: p,
@@ -990,7 +1039,8 @@ impl Parser<'_> {
         if self.is("{") {
             self.skip_group();
         } else {
-            self.assign()?;
+            // `a => b => …` recurses here: one level deeper per arrow.
+            self.nested(|p| p.assign())?;
         }
         Ok(())
     }
@@ -1000,9 +1050,9 @@ impl Parser<'_> {
         let line = self.line();
         let test = self.binary(0)?;
         if self.eat("?") {
-            let then = self.assign()?;
+            let then = self.nested(|p| p.assign())?;
             self.expect(":")?;
-            let otherwise = self.assign()?;
+            let otherwise = self.nested(|p| p.assign())?;
             return Ok(self.node(
                 Expr::Cond {
                     test: Box::new(test),
@@ -1017,6 +1067,14 @@ impl Parser<'_> {
     }
 
     fn binary(&mut self, min: u8) -> PResult<Node> {
+        // Each link of a chain (`1 + 1 + …`) nests the tree one level deeper.
+        let depth_before = self.depth;
+        let r = self.binary_chain(min);
+        self.depth = depth_before;
+        r
+    }
+
+    fn binary_chain(&mut self, min: u8) -> PResult<Node> {
         let start = self.pos();
         let line = self.line();
         let mut left = self.unary()?;
@@ -1037,11 +1095,14 @@ impl Parser<'_> {
             if prec < min {
                 break;
             }
+            self.enter()?;
             self.i += 1;
+            // Recursion without `unary` in between: grow the stack here too (the link was
+            // counted by `enter` above).
             let right = if op == "**" {
-                self.binary(prec)?
+                super::grow_stack(|| self.binary(prec))?
             } else {
-                self.binary(prec + 1)?
+                super::grow_stack(|| self.binary(prec + 1))?
             };
             left = self.node(
                 Expr::Binary {
@@ -1057,6 +1118,10 @@ impl Parser<'_> {
     }
 
     fn unary(&mut self) -> PResult<Node> {
+        self.nested(|p| p.unary_inner())
+    }
+
+    fn unary_inner(&mut self) -> PResult<Node> {
         let start = self.pos();
         let line = self.line();
         if let Some(Tok::Punct(p)) = self.peek() {
@@ -1112,8 +1177,19 @@ impl Parser<'_> {
         self.postfix(prim, start, line)
     }
 
-    fn postfix(&mut self, mut e: Node, start: usize, line: usize) -> PResult<Node> {
+    fn postfix(&mut self, e: Node, start: usize, line: usize) -> PResult<Node> {
+        // Each link of a chain (`a.b().c()…`) nests the tree one level deeper.
+        let depth_before = self.depth;
+        let r = self.postfix_chain(e, start, line);
+        self.depth = depth_before;
+        r
+    }
+
+    fn postfix_chain(&mut self, mut e: Node, start: usize, line: usize) -> PResult<Node> {
         loop {
+            if matches!(self.peek(), Some(Tok::Punct("." | "?." | "(" | "[" | "!"))) {
+                self.enter()?;
+            }
             if self.is(".") || self.is("?.") {
                 self.i += 1;
                 if self.is("(") {
@@ -1272,12 +1348,11 @@ impl Parser<'_> {
                     match part {
                         TplPart::Lit(s) => chunks.push(TemplateChunk::Lit(s)),
                         TplPart::Subst(src, off) => {
-                            let node = parse_expr_offset(&src, self.base + off).map_err(|e| {
-                                SyntaxError {
+                            let node = parse_expr_offset(&src, self.base + off, self.depth)
+                                .map_err(|e| SyntaxError {
                                     line,
                                     message: e.message,
-                                }
-                            })?;
+                                })?;
                             chunks.push(TemplateChunk::Expr(node));
                         }
                     }
@@ -1416,8 +1491,13 @@ impl Parser<'_> {
             if self.peek().is_none() {
                 return Err(self.error("unterminated object"));
             }
-            if self.eat(",") {
-                continue;
+            if self.is(",") {
+                // `{a: 1,, b: 2}` and `{, a}`: a syntax error in JS and TS.
+                let (line, col) = self.t.get(self.i).map_or((1, 1), |t| (t.line, t.col));
+                return Err(SyntaxError {
+                    line,
+                    message: format!("empty property at {line}:{col} (`,,` in an object)"),
+                });
             }
             let start = self.pos();
             let line = self.line();

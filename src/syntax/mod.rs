@@ -2,8 +2,45 @@
 //! literals (`js`), plus `.env` files (`dotenv`). Nothing is ever executed.
 
 pub mod dotenv;
+#[cfg(test)]
+mod fuzz;
 pub mod js;
 pub mod php;
+
+/// How deep the readers follow nesting (brackets, blocks, chained operators and calls)
+/// before refusing a file as "too deeply nested". Real configs and code stay far below
+/// (see docs/parsers.md); the limit also bounds every recursive walk over a parsed tree.
+pub const MAX_NESTING: usize = 512;
+
+/// Run one recursive parser step with enough stack: when less than 128 KiB of the current
+/// thread's stack is left, `stacker` continues on a fresh 2 MiB segment. One nesting level
+/// takes ~13 KiB in a debug build (~1 KiB in release), so [`MAX_NESTING`] levels fit on
+/// any thread (walker threads get 2 MiB) without depending on its stack size.
+pub fn grow_stack<R>(f: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(128 * 1024, 2 * 1024 * 1024, f)
+}
+
+/// The message of the "too deeply nested" error, at `line:col`.
+pub fn too_deep(line: usize, col: usize) -> String {
+    format!("too deeply nested at {line}:{col} (more than {MAX_NESTING} levels)")
+}
+
+/// Fill in each token's 1-based byte column from its start offset, in one pass over `src`
+/// (tokens in source order).
+pub fn set_columns<'a>(src: &str, toks: impl Iterator<Item = (usize, &'a mut usize)>) {
+    let b = src.as_bytes();
+    let (mut line_start, mut scanned) = (0usize, 0usize);
+    for (start, col) in toks {
+        let start = start.min(b.len());
+        if start > scanned {
+            if let Some(nl) = b[scanned..start].iter().rposition(|&c| c == b'\n') {
+                line_start = scanned + nl + 1;
+            }
+            scanned = start;
+        }
+        *col = start.saturating_sub(line_start) + 1;
+    }
+}
 
 /// Check that brackets pair up, given each punctuation token and its line. Both readers run
 /// this first, so an unbalanced file fails with the line of the real culprit.

@@ -15,6 +15,8 @@ pub struct Token {
     pub end: usize,
     /// 1-based line of the first character.
     pub line: usize,
+    /// 1-based column (in bytes) of the first character.
+    pub col: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -63,14 +65,16 @@ const PUNCTS: &[&str] = &[
 
 /// Split PHP source into tokens. Whitespace is dropped; comments are kept as tokens.
 pub fn lex(src: &str) -> Result<Vec<Token>, SyntaxError> {
-    Lexer {
+    let mut toks = Lexer {
         src,
         b: src.as_bytes(),
         pos: 0,
         line: 1,
         out: Vec::new(),
     }
-    .run()
+    .run()?;
+    super::set_columns(src, toks.iter_mut().map(|t| (t.start, &mut t.col)));
+    Ok(toks)
 }
 
 struct Lexer<'a> {
@@ -95,6 +99,7 @@ impl Lexer<'_> {
             start,
             end: self.pos,
             line,
+            col: 0,
         });
     }
 
@@ -797,9 +802,12 @@ pub fn parse(src: &str) -> Result<Vec<Stmt>, SyntaxError> {
         t: &tokens,
         i: 0,
         src_len: src.len(),
+        depth: 0,
+        empty_elem: None,
     };
     let mut out = Vec::new();
     p.statements(&mut out, 0, false)?;
+    p.check_empty_elems()?;
     Ok(out)
 }
 
@@ -807,6 +815,11 @@ struct Parser<'a> {
     t: &'a [Token],
     i: usize,
     src_len: usize,
+    /// Current nesting (blocks, expressions, operator chains); see [`super::MAX_NESTING`].
+    depth: usize,
+    /// Token index of the first empty array element (`[1,,2]`) not yet known to be a
+    /// destructuring target (`[, $b] = …`, which PHP allows).
+    empty_elem: Option<usize>,
 }
 
 type PResult<T> = Result<T, SyntaxError>;
@@ -898,7 +911,61 @@ impl Parser<'_> {
         }
     }
 
+    /// One level deeper, or the "too deeply nested" error once past [`super::MAX_NESTING`].
+    /// Every recursive step of the parser and every link of an operator chain goes through
+    /// here, so no input can overflow the stack (or build a tree too deep to drop).
+    fn enter(&mut self) -> PResult<()> {
+        if self.depth >= super::MAX_NESTING {
+            let (line, col) = self
+                .t
+                .get(self.i)
+                .or(self.t.last())
+                .map_or((1, 1), |t| (t.line, t.col));
+            return Err(SyntaxError {
+                line,
+                message: super::too_deep(line, col),
+            });
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    /// Run `f` one level deeper.
+    fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> PResult<T>) -> PResult<T> {
+        self.enter()?;
+        let r = super::grow_stack(|| f(self));
+        self.depth -= 1;
+        r
+    }
+
+    /// Refuse an empty array element left over once a whole expression or statement list
+    /// has been read (PHP: "Cannot use empty array elements in arrays").
+    fn check_empty_elems(&self) -> PResult<()> {
+        match self.empty_elem {
+            Some(j) => {
+                let t = &self.t[j];
+                Err(SyntaxError {
+                    line: t.line,
+                    message: format!(
+                        "empty array element at {}:{} (PHP refuses `,,` in an array)",
+                        t.line, t.col
+                    ),
+                })
+            }
+            None => Ok(()),
+        }
+    }
+
     fn statements(&mut self, out: &mut Vec<Stmt>, depth: usize, conditional: bool) -> PResult<()> {
+        self.nested(|p| p.statements_inner(out, depth, conditional))
+    }
+
+    fn statements_inner(
+        &mut self,
+        out: &mut Vec<Stmt>,
+        depth: usize,
+        conditional: bool,
+    ) -> PResult<()> {
         while let Some(tok) = self.peek() {
             match tok {
                 Tok::Punct("}") if depth > 0 => return Ok(()),
@@ -1022,6 +1089,10 @@ impl Parser<'_> {
     /// The body of a control structure: a block, alternative syntax (`:` … `endif;`) or
     /// a single statement.
     fn body(&mut self, out: &mut Vec<Stmt>, depth: usize, conditional: bool) -> PResult<()> {
+        self.nested(|p| p.body_inner(out, depth, conditional))
+    }
+
+    fn body_inner(&mut self, out: &mut Vec<Stmt>, depth: usize, conditional: bool) -> PResult<()> {
         if self.eat_punct("{") {
             self.statements(out, depth + 1, conditional)?;
             self.expect_punct("}")
@@ -1116,8 +1187,13 @@ impl Parser<'_> {
                     t: sub,
                     i: 0,
                     src_len: self.src_len,
+                    depth: self.depth,
+                    empty_elem: None,
                 };
                 p.statements(out, 0, conditional)?;
+                if self.empty_elem.is_none() {
+                    self.empty_elem = p.empty_elem.map(|j| j + start_i);
+                }
                 self.i = end;
                 let _ = start_len;
                 Ok(())
@@ -1311,15 +1387,21 @@ impl Parser<'_> {
     }
 
     fn assignment(&mut self) -> PResult<Expr> {
+        let empty_before = self.empty_elem;
         let left = self.ternary()?;
         if let Some(Tok::Punct(p)) = self.peek()
             && is_assign_op(p)
         {
             let op = *p;
+            if op == "=" {
+                // `[, $b] = …` destructures: empty elements are fine on the left.
+                self.empty_elem = empty_before;
+            }
             self.i += 1;
             // `= &$x` reference assignment.
             self.eat_punct("&");
-            let value = self.assignment()?;
+            // Right-associative (`$a = $b = …`): one level deeper per link.
+            let value = self.nested(|p| p.assignment())?;
             return Ok(Expr::Assign {
                 op,
                 target: Box::new(left),
@@ -1335,10 +1417,11 @@ impl Parser<'_> {
             let then = if self.is_punct(":") {
                 None
             } else {
-                Some(Box::new(self.assignment()?))
+                Some(Box::new(self.nested(|p| p.assignment())?))
             };
             self.expect_punct(":")?;
-            let otherwise = self.assignment()?;
+            // `a ? b : c ? d : …` recurses here: one level deeper per link.
+            let otherwise = self.nested(|p| p.assignment())?;
             return Ok(Expr::Ternary {
                 cond: Box::new(cond),
                 then,
@@ -1350,6 +1433,14 @@ impl Parser<'_> {
 
     fn binary(&mut self, min_prec: u8) -> PResult<Expr> {
         let mut left = self.unary()?;
+        // Each link of a chain (`1 + 1 + …`) nests the tree one level deeper.
+        let depth_before = self.depth;
+        let r = self.binary_chain(&mut left, min_prec);
+        self.depth = depth_before;
+        r.map(|()| left)
+    }
+
+    fn binary_chain(&mut self, left: &mut Expr, min_prec: u8) -> PResult<()> {
         loop {
             let op = match self.peek() {
                 Some(Tok::Punct(p)) => *p,
@@ -1366,26 +1457,33 @@ impl Parser<'_> {
             if prec < min_prec {
                 break;
             }
+            self.enter()?;
             self.i += 1;
             let right = if op == "instanceof" {
                 let _ = self.unary()?;
                 Expr::Opaque
             } else if op == "??" {
-                // Right-associative.
-                self.binary(prec)?
+                // Right-associative: recursion without `unary` in between, so the stack
+                // is grown here too (the link was counted by `enter` above).
+                super::grow_stack(|| self.binary(prec))?
             } else {
-                self.binary(prec + 1)?
+                super::grow_stack(|| self.binary(prec + 1))?
             };
-            left = Expr::Binary {
+            let l = std::mem::replace(left, Expr::Null);
+            *left = Expr::Binary {
                 op,
-                left: Box::new(left),
+                left: Box::new(l),
                 right: Box::new(right),
             };
         }
-        Ok(left)
+        Ok(())
     }
 
     fn unary(&mut self) -> PResult<Expr> {
+        self.nested(|p| p.unary_inner())
+    }
+
+    fn unary_inner(&mut self) -> PResult<Expr> {
         if let Some(Tok::Punct(p)) = self.peek() {
             let p = *p;
             if matches!(p, "-" | "+" | "!" | "~" | "@" | "&") {
@@ -1455,8 +1553,22 @@ impl Parser<'_> {
         self.postfix(primary)
     }
 
-    fn postfix(&mut self, mut e: Expr) -> PResult<Expr> {
+    fn postfix(&mut self, e: Expr) -> PResult<Expr> {
+        // Each link of a chain (`$a->b()->c()…`) nests the tree one level deeper.
+        let depth_before = self.depth;
+        let r = self.postfix_chain(e);
+        self.depth = depth_before;
+        r
+    }
+
+    fn postfix_chain(&mut self, mut e: Expr) -> PResult<Expr> {
         loop {
+            if matches!(
+                self.peek(),
+                Some(Tok::Punct("[" | "->" | "?->" | "::" | "("))
+            ) {
+                self.enter()?;
+            }
             if self.is_punct("[") {
                 self.i += 1;
                 if self.eat_punct("]") {
@@ -1567,7 +1679,9 @@ impl Parser<'_> {
             if self.peek().is_none() {
                 return Err(self.error("unterminated array"));
             }
-            if self.eat_punct(",") {
+            if self.is_punct(",") {
+                self.empty_elem.get_or_insert(self.i);
+                self.i += 1;
                 continue;
             }
             let (start, line) = (self.pos(), self.line());
@@ -1784,6 +1898,8 @@ pub fn parse_args_at(tokens: &[Token], open: usize) -> Result<(Vec<Arg>, usize),
         t: tokens,
         i: open,
         src_len: tokens.last().map_or(0, |t| t.end),
+        depth: 0,
+        empty_elem: None,
     };
     p.expect_punct("(")?;
     let mut args = Vec::new();
@@ -1816,6 +1932,7 @@ pub fn parse_args_at(tokens: &[Token], open: usize) -> Result<(Vec<Arg>, usize),
         }
     }
     p.expect_punct(")")?;
+    p.check_empty_elems()?;
     Ok((args, p.i))
 }
 
@@ -1825,8 +1942,11 @@ pub fn parse_expr_at(tokens: &[Token], at: usize) -> Result<(Expr, usize), Synta
         t: tokens,
         i: at,
         src_len: tokens.last().map_or(0, |t| t.end),
+        depth: 0,
+        empty_elem: None,
     };
     let e = p.expr()?;
+    p.check_empty_elems()?;
     Ok((e, p.i))
 }
 
@@ -1838,9 +1958,12 @@ pub fn parse_tokens(tokens: &[Token]) -> Result<Vec<Stmt>, SyntaxError> {
         t: tokens,
         i: 0,
         src_len: tokens.last().map_or(0, |t| t.end),
+        depth: 0,
+        empty_elem: None,
     };
     let mut out = Vec::new();
     p.statements(&mut out, 0, false)?;
+    p.check_empty_elems()?;
     Ok(out)
 }
 

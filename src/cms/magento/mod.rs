@@ -72,13 +72,13 @@ fn detect_magento2(dir: &Path, errors: &mut Vec<DetectError>) -> Site {
 
     let env = dir.join("app/etc/env.php");
     let config = dir.join("app/etc/config.php");
-    if env.is_file() {
+    if crate::fsutil::exists(&env) {
         site.config_file(&env, "env.php");
     }
-    if config.is_file() {
+    if crate::fsutil::exists(&config) {
         site.config_file(&config, "config.php");
     }
-    if env.exists() {
+    if crate::fsutil::exists(&env) {
         env_php::read(&env, &mut site, errors);
     }
     site

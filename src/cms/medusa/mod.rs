@@ -23,7 +23,7 @@ impl Detector for Medusa {
         let config = CONFIG_FILES
             .iter()
             .map(|f| dir.join(f))
-            .find(|p| p.is_file())?;
+            .find(|p| crate::fsutil::exists(p))?;
         let pkg_path = dir.join("package.json");
         let pkg = read_json(&pkg_path, errors)?;
         let range = dep_range(&pkg, MEDUSA)?;
@@ -48,7 +48,7 @@ impl Detector for Medusa {
         site.evidence(&config, "Medusa project config");
         site.config_file(&config, "medusa-config");
         let env = dir.join(".env");
-        if env.is_file() {
+        if crate::fsutil::exists(&env) {
             site.config_file(&env, ".env");
         }
         let modules = config::read(&config, &env, &mut site, errors);
@@ -100,29 +100,13 @@ impl<'a> Packages<'a> {
 
     fn lockfile(&self, name: &str) -> Option<String> {
         let path = self.dir.join(name);
-        let meta = std::fs::metadata(&path).ok()?;
-        if meta.len() > MAX_LOCKFILE_BYTES {
-            self.errors.borrow_mut().push(DetectError::new(
-                &path,
-                format!(
-                    "lockfile is {} bytes, over the {MAX_LOCKFILE_BYTES} byte limit",
-                    meta.len()
-                ),
-            ));
-            return None;
-        }
-        match std::fs::read(&path).map(String::from_utf8) {
-            Ok(Ok(text)) => Some(text),
-            Ok(Err(_)) => {
-                self.errors
-                    .borrow_mut()
-                    .push(DetectError::new(&path, "not valid UTF-8"));
-                None
-            }
+        match crate::fsutil::read_text(&path, MAX_LOCKFILE_BYTES) {
+            Ok(text) => Some(text),
+            Err(e) if e.is_not_found() => None,
             Err(e) => {
                 self.errors
                     .borrow_mut()
-                    .push(DetectError::new(&path, crate::cms::describe_io(&e)));
+                    .push(DetectError::new(&path, e.reason()));
                 None
             }
         }
@@ -156,7 +140,7 @@ impl<'a> Packages<'a> {
     /// The exact installed version of `name`, when anything says it.
     pub fn version(&self, name: &str) -> Option<String> {
         let manifest = self.installed_manifest(name);
-        if let Ok(text) = std::fs::read_to_string(&manifest)
+        if let Ok(text) = crate::fsutil::read_text(&manifest, crate::fsutil::MAX_CONFIG_BYTES)
             && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
             && let Some(ver) = v.get("version").and_then(|v| v.as_str())
         {

@@ -121,7 +121,7 @@ pub fn release_line(version: Option<&str>, mage_os: bool) -> Option<(u32, u32)> 
 
 fn is_mage_os(site: &Site) -> bool {
     site.path.join("vendor/mage-os").is_dir()
-        || std::fs::read_to_string(site.path.join("composer.json"))
+        || crate::fsutil::read_config(&site.path.join("composer.json"))
             .is_ok_and(|t| t.contains("mage-os/product-community-edition"))
 }
 
