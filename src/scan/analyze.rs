@@ -9,10 +9,12 @@ use std::sync::Arc;
 use regex::Regex;
 
 use crate::model::Location;
-use crate::report::Finding;
+use crate::report::{Finding, Severity};
 
+use super::context::{self, FileFacts, Forward};
 use super::js::JsFile;
 use super::php::{PhpFile, Resolver, TreeIndex};
+use super::receiver::{self, Kind, Typed};
 use super::rules::{Lang, Matcher, RuleSet, UNRESOLVED, Verdict};
 use super::verdict::{CallFacts, Outcome, R, Val, judge};
 
@@ -24,6 +26,10 @@ pub struct Ctx<'a> {
     pub drupal_major: Option<u32>,
     /// The CMS of the detected site the file belongs to.
     pub site_cms: Option<crate::model::Cms>,
+    /// Version of the detected site the file belongs to.
+    pub site_version: Option<&'a str>,
+    /// Why the file is test, mock or example code, from its path (see `context`).
+    pub test_path: Option<String>,
 }
 
 /// The outcome for one file.
@@ -32,22 +38,28 @@ pub struct FileResult {
     pub findings: Vec<Finding>,
     /// The file did not lex/balance: findings are text-level.
     pub regex_level: bool,
+    pub facts: FileFacts,
 }
 
 /// Analyse one file's text.
 pub fn analyze(ctx: &Ctx, lang: Lang, display: &str, src: String) -> FileResult {
     match lang {
         Lang::Php => match PhpFile::parse(display.to_string(), src) {
-            Ok(f) => FileResult {
-                findings: analyze_php(ctx, Arc::new(f)),
-                regex_level: false,
-            },
+            Ok(f) => {
+                let (findings, facts) = analyze_php(ctx, Arc::new(f));
+                FileResult {
+                    findings,
+                    regex_level: false,
+                    facts,
+                }
+            }
             Err((e, src)) => regex_level(ctx, lang, display, &src, &e.to_string()),
         },
         Lang::Js => match JsFile::parse(display.to_string(), src) {
             Ok(f) => FileResult {
                 findings: analyze_js(ctx, &f),
                 regex_level: false,
+                facts: FileFacts::default(),
             },
             Err((e, src)) => regex_level(ctx, lang, display, &src, &e.to_string()),
         },
@@ -62,6 +74,11 @@ struct Applies<'a> {
 
 impl Applies<'_> {
     fn check(&mut self, ctx: &Ctx, mi: usize, m: &Matcher, receiver: &str) -> bool {
+        self.context_ok(ctx, mi, m) && m.receiver_ok(receiver, self.src)
+    }
+
+    /// The matcher's conditions on the file (Drupal major, `requires`), not the receiver.
+    fn context_ok(&mut self, ctx: &Ctx, mi: usize, m: &Matcher) -> bool {
         if m.drupal_major.is_some() && m.drupal_major != ctx.drupal_major {
             return false;
         }
@@ -77,12 +94,111 @@ impl Applies<'_> {
                 return false;
             }
         }
-        m.receiver_ok(receiver, self.src)
+        true
     }
 }
 
-fn analyze_php(ctx: &Ctx, f: Arc<PhpFile>) -> Vec<Finding> {
+/// How a method call's receiver relates to a matcher with an `api`.
+enum Recv {
+    /// Not this rule's API (another API, a mock, a wrapper without an expiry parameter).
+    Skip,
+    /// Known to be the API: report at the rule's severity, with how it was told.
+    Known(String),
+    /// Not resolved: matched by name; lower the severity unless the name is evidence.
+    ByName { lower: bool },
+}
+
+/// Decide the receiver for matcher `m` given what `receiver` resolution said.
+fn judge_receiver(
+    m: &Matcher,
+    api: &str,
+    typed: Option<&Typed>,
+    receiver: &str,
+    file_text: &str,
+) -> Option<Recv> {
+    Some(match typed.map(|t| (&t.kind, &t.how)) {
+        Some((Kind::Api(a), how)) if *a == api => Recv::Known(how.clone()),
+        Some((Kind::Api(_) | Kind::Other, _)) => Recv::Skip,
+        Some((Kind::Wrapper(..), _)) => return None,
+        None => {
+            if !m.receiver_ok(receiver, file_text) {
+                return Some(Recv::Skip);
+            }
+            let last = receiver
+                .rsplit(['>', '.', '$'])
+                .next()
+                .unwrap_or(receiver)
+                .to_ascii_lowercase();
+            let named = api == "redis"
+                && (last.contains("redis")
+                    || last.contains("valkey")
+                    || m.client_context
+                        .as_ref()
+                        .is_some_and(|c| c.is_match(file_text)));
+            Recv::ByName { lower: !named }
+        }
+    })
+}
+
+/// Post-process the findings a call produced: receiver notes, lowered severity for
+/// unresolved receivers, test code.
+fn finish(out: &mut [Finding], recv: &Option<Recv>, receiver: &str, test: Option<&str>) {
+    for f in out {
+        if f.code == UNRESOLVED {
+            continue;
+        }
+        match recv {
+            Some(Recv::Known(how)) => f.trace.insert(0, format!("receiver: {how}")),
+            Some(Recv::ByName { lower: true }) => {
+                f.severity = match f.severity {
+                    Severity::Error => Severity::Warning,
+                    _ => Severity::Info,
+                };
+                f.message = format!(
+                    "{} (receiver `{receiver}` not resolved to a type; matched by its name)",
+                    f.message
+                );
+            }
+            _ => {}
+        }
+        if let Some(why) = test {
+            context::mark_test(f, why);
+        }
+    }
+}
+
+/// The first argument of `wp_cache_add_non_persistent_groups()`: a string or an array of
+/// strings.
+fn declared_groups(f: &PhpFile, open: usize) -> Vec<String> {
+    use crate::syntax::php::Expr;
+    let Ok((args, _)) = crate::syntax::php::parse_args_at(&f.toks, open) else {
+        return Vec::new();
+    };
+    match args.first().map(|a| &a.expr) {
+        Some(e) if e.as_str().is_some() => e.as_str().map(str::to_string).into_iter().collect(),
+        Some(e @ Expr::Array(_)) => e
+            .as_array()
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|i| i.value.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn analyze_php(ctx: &Ctx, f: Arc<PhpFile>) -> (Vec<Finding>, FileFacts) {
     let mut out = Vec::new();
+    let mut facts = FileFacts {
+        wp_version: ctx
+            .site_version
+            .filter(|_| ctx.site_cms == Some(crate::model::Cms::WordPress))
+            .map(str::to_string),
+        ..Default::default()
+    };
+    let test = ctx
+        .test_path
+        .clone()
+        .or_else(|| context::test_text(&f.src).map(str::to_string));
     let resolver = Resolver {
         tree: ctx.tree,
         drupal_major: ctx.drupal_major,
@@ -102,19 +218,58 @@ fn analyze_php(ctx: &Ctx, f: Arc<PhpFile>) -> Vec<Finding> {
             ""
         };
         let mut parsed = None;
+        let mut typed: Option<Option<Typed>> = None;
         let mut unresolved_done = false;
         for &mi in ms {
             let m = &ctx.rules.matchers[mi];
-            if !applies.check(ctx, mi, m, receiver) {
+            if m.verdict == Verdict::NonPersistentGroups {
+                let at = f.loc(f.toks[site.tok].line);
+                for g in declared_groups(&f, site.tok + 1) {
+                    facts.np_groups.push((g, at.clone()));
+                }
                 continue;
             }
+            if !applies.context_ok(ctx, mi, m) {
+                continue;
+            }
+            let recv = match (&m.api, site.method) {
+                (Some(api), true) => {
+                    let t = typed.get_or_insert_with(|| receiver::php(&f, ctx.tree, site.tok));
+                    match judge_receiver(m, api, t.as_ref(), receiver, &f.src) {
+                        Some(Recv::Skip) => continue,
+                        Some(r) => Some(r),
+                        None => match wrapper(&f, t.as_ref(), &site.name, m.expiry_arg) {
+                            Ok(how) => Some(Recv::Known(how)),
+                            Err(Some(mut fw)) => {
+                                fw.caller = f.loc(f.toks[site.tok].line);
+                                facts.forwards.push(fw);
+                                continue;
+                            }
+                            Err(None) => continue,
+                        },
+                    }
+                }
+                _ => {
+                    if !m.receiver_ok(receiver, &f.src) {
+                        continue;
+                    }
+                    None
+                }
+            };
             if parsed.is_none() {
                 parsed = Some(crate::syntax::php::parse_args_at(&f.toks, site.tok + 1));
             }
-            let Some(Ok((args, _))) = &parsed else {
+            let Some(Ok((args, after))) = &parsed else {
                 continue;
             };
             if args.len() < m.min_args {
+                continue;
+            }
+            // A test double's expectation (`->set(…)->shouldBeCalled()`) is no write.
+            if site.method
+                && f.is_punct(*after, "->")
+                && f.ident(after + 1).is_some_and(context::is_expectation)
+            {
                 continue;
             }
             let sc = f.scope_at(site.tok);
@@ -141,7 +296,7 @@ fn analyze_php(ctx: &Ctx, f: Arc<PhpFile>) -> Vec<Finding> {
             } else {
                 format!("{}()", site.name)
             };
-            let facts = CallFacts {
+            let facts_call = CallFacts {
                 lang: Lang::Php,
                 call: &call,
                 args: &resolved,
@@ -150,7 +305,8 @@ fn analyze_php(ctx: &Ctx, f: Arc<PhpFile>) -> Vec<Finding> {
                 expire_in_scope,
             };
             let tok = &f.toks[site.tok];
-            for o in judge(m.verdict, m.expiry_arg, &facts) {
+            let before = out.len();
+            for o in judge(m.verdict, m.expiry_arg, &facts_call) {
                 push_outcome(
                     ctx,
                     &mut out,
@@ -163,13 +319,72 @@ fn analyze_php(ctx: &Ctx, f: Arc<PhpFile>) -> Vec<Finding> {
                     &mut unresolved_done,
                 );
             }
+            finish(&mut out[before..], &recv, receiver, test.as_deref());
+            // The object-cache group of a wp_cache_*() write (the argument before the expiry).
+            if !site.method
+                && m.verdict == Verdict::Seconds
+                && site.name.to_ascii_lowercase().starts_with("wp_cache_")
+                && let Some(g) = m
+                    .expiry_arg
+                    .and_then(|e| e.checked_sub(1))
+                    .and_then(|gi| placed.get(gi).copied().flatten())
+                    .and_then(|a| match resolver.resolve(&f, sc, &a.expr, 0).v {
+                        Ok(Val::Str(s)) => Some(s),
+                        _ => None,
+                    })
+            {
+                for i in before..out.len() {
+                    facts.group_of.push((i, g.clone()));
+                }
+            }
         }
     }
-    out
+    (out, facts)
+}
+
+/// A receiver that is a class of the tree (a wrapper): `Ok` when its method `name` takes
+/// the expiry on (a parameter at the expiry position: judge the call as the API's), or the
+/// forward to record when it has no such parameter (the write is reported at the wrapper).
+fn wrapper(
+    f: &PhpFile,
+    typed: Option<&Typed>,
+    name: &str,
+    expiry_arg: Option<usize>,
+) -> Result<String, Option<Forward>> {
+    let Some(Typed {
+        kind: Kind::Wrapper(wf, ci),
+        how,
+    }) = typed
+    else {
+        return Err(None);
+    };
+    let class = &wf.classes[*ci];
+    let Some(d) = class
+        .methods
+        .iter()
+        .find(|d| d.name.eq_ignore_ascii_case(name))
+    else {
+        return Err(None);
+    };
+    let label = format!("{}::{}()", class.name, d.name);
+    if expiry_arg.is_none_or(|e| d.params.len() > e) {
+        return Ok(format!("{how}; {label} passes the expiry on"));
+    }
+    let _ = f;
+    Err(Some(Forward {
+        file: wf.display.clone(),
+        lines: (wf.toks[d.popen].line, wf.toks[d.close].line),
+        wrapper: label,
+        caller: String::new(),
+    }))
 }
 
 fn analyze_js(ctx: &Ctx, f: &JsFile) -> Vec<Finding> {
     let mut out = Vec::new();
+    let test = ctx
+        .test_path
+        .clone()
+        .or_else(|| context::test_text(&f.src).map(str::to_string));
     let mut applies = Applies {
         src: &f.src,
         requires: HashMap::new(),
@@ -181,12 +396,28 @@ fn analyze_js(ctx: &Ctx, f: &JsFile) -> Vec<Finding> {
         }
         let receiver = if method { f.receiver(tok_i) } else { "" };
         let mut parsed = None;
+        let mut typed: Option<Option<Typed>> = None;
         let mut unresolved_done = false;
         for &mi in ms {
             let m = &ctx.rules.matchers[mi];
-            if !applies.check(ctx, mi, m, receiver) {
+            if !applies.context_ok(ctx, mi, m) {
                 continue;
             }
+            let recv = match (&m.api, method) {
+                (Some(api), true) => {
+                    let t = typed.get_or_insert_with(|| receiver::js(f, receiver));
+                    match judge_receiver(m, api, t.as_ref(), receiver, &f.src) {
+                        Some(Recv::Skip) | None => continue,
+                        r => r,
+                    }
+                }
+                _ => {
+                    if !m.receiver_ok(receiver, &f.src) {
+                        continue;
+                    }
+                    None
+                }
+            };
             if parsed.is_none() {
                 parsed = Some(crate::syntax::js::parse_args_at(&f.toks, tok_i + 1));
             }
@@ -231,6 +462,7 @@ fn analyze_js(ctx: &Ctx, f: &JsFile) -> Vec<Finding> {
                 expire_in_scope,
             };
             let tok = &f.toks[tok_i];
+            let before = out.len();
             for o in judge(m.verdict, m.expiry_arg, &facts) {
                 push_outcome(
                     ctx,
@@ -244,6 +476,7 @@ fn analyze_js(ctx: &Ctx, f: &JsFile) -> Vec<Finding> {
                     &mut unresolved_done,
                 );
             }
+            finish(&mut out[before..], &recv, receiver, test.as_deref());
         }
     }
     out
@@ -478,6 +711,7 @@ fn regex_level(ctx: &Ctx, lang: Lang, display: &str, src: &str, error: &str) -> 
     FileResult {
         findings: out,
         regex_level: true,
+        facts: FileFacts::default(),
     }
 }
 
@@ -565,6 +799,8 @@ mod tests {
             tree: &tree,
             drupal_major,
             site_cms: None,
+            site_version: None,
+            test_path: None,
         };
         let src = if lang == Lang::Php && !src.starts_with("<?php") {
             format!("<?php\n{src}\n")

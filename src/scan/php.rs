@@ -28,6 +28,8 @@ pub const WP_TIME_CONSTANTS: &[(&str, i64)] = &[
 pub struct FnDecl {
     pub name: String,
     pub params: Vec<(String, Option<Expr>)>,
+    /// Token index of the parameter list's `(`.
+    pub popen: usize,
     /// Token indexes of the body's `{` and `}` (equal for abstract methods).
     pub open: usize,
     pub close: usize,
@@ -38,6 +40,8 @@ pub struct FnDecl {
 pub struct ClassDecl {
     pub name: String,
     pub extends: Option<String>,
+    /// Every name after `extends` and `implements` (interfaces extend several).
+    pub parents: Vec<String>,
     pub open: usize,
     pub close: usize,
     pub consts: Vec<(String, Expr, usize)>,
@@ -121,11 +125,11 @@ impl PhpFile {
         }
     }
 
-    fn is_punct(&self, i: usize, p: &str) -> bool {
+    pub(crate) fn is_punct(&self, i: usize, p: &str) -> bool {
         matches!(self.toks.get(i), Some(Token { kind: Tok::Punct(x), .. }) if *x == p)
     }
 
-    fn ident(&self, i: usize) -> Option<&str> {
+    pub(crate) fn ident(&self, i: usize) -> Option<&str> {
         match self.toks.get(i) {
             Some(Token {
                 kind: Tok::Ident(s),
@@ -148,18 +152,21 @@ impl PhpFile {
                     if let Some(name) = self.ident(i + 1).map(str::to_string) {
                         let mut j = i + 2;
                         let mut extends = None;
+                        let mut parents = Vec::new();
                         while j < n && !self.is_punct(j, "{") && !self.is_punct(j, ";") {
-                            if self
-                                .ident(j)
-                                .is_some_and(|w| w.eq_ignore_ascii_case("extends"))
-                            {
-                                extends = self.ident(j + 1).map(str::to_string);
+                            if let Some(w) = self.ident(j) {
+                                if w.eq_ignore_ascii_case("extends") {
+                                    extends = self.ident(j + 1).map(str::to_string);
+                                } else if !w.eq_ignore_ascii_case("implements") {
+                                    parents.push(w.to_string());
+                                }
                             }
                             j += 1;
                         }
                         if self.is_punct(j, "{") {
                             let close = self.partner[j];
-                            let class = self.class_body(name, extends, j, close);
+                            let mut class = self.class_body(name, extends, j, close);
+                            class.parents = parents;
                             self.classes.push(class);
                             i = close + 1;
                             continue;
@@ -208,6 +215,7 @@ impl PhpFile {
         Some(FnDecl {
             name,
             params,
+            popen,
             open,
             close,
             stmts: OnceLock::new(),
@@ -286,6 +294,7 @@ impl PhpFile {
         ClassDecl {
             name,
             extends,
+            parents: Vec::new(),
             open,
             close,
             consts,
@@ -358,6 +367,17 @@ impl PhpFile {
     /// (`$this->cache`, `\Drupal::cache('render')`).
     pub fn receiver(&self, name_idx: usize) -> &str {
         let arrow = name_idx - 1;
+        let j = self.receiver_start(name_idx);
+        if j >= arrow {
+            return "";
+        }
+        &self.src[self.toks[j].start..self.toks[arrow].start]
+    }
+
+    /// Token index where the receiver of the method call named at `name_idx` starts
+    /// (`name_idx - 1`, the arrow, when there is none).
+    pub fn receiver_start(&self, name_idx: usize) -> usize {
+        let arrow = name_idx - 1;
         let mut j = arrow;
         while j > 0 {
             let k = j - 1;
@@ -373,10 +393,7 @@ impl PhpFile {
                 _ => break,
             }
         }
-        if j >= arrow {
-            return "";
-        }
-        &self.src[self.toks[j].start..self.toks[arrow].start]
+        j
     }
 
     pub fn loc(&self, line: usize) -> String {
