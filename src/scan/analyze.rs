@@ -809,7 +809,9 @@ mod tests {
         };
         let res = analyze(&ctx, lang, "t", src);
         assert!(!res.regex_level, "example does not parse");
-        res.findings
+        let mut found = res.findings;
+        context::apply(&mut found, vec![(0, res.facts)]);
+        found
     }
 
     #[test]

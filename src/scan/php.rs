@@ -382,6 +382,30 @@ impl PhpFile {
         while j > 0 {
             let k = j - 1;
             match &self.toks[k].kind {
+                // A statement keyword before the receiver is not part of it.
+                Tok::Ident(w)
+                    if matches!(
+                        w.to_ascii_lowercase().as_str(),
+                        "return"
+                            | "echo"
+                            | "print"
+                            | "yield"
+                            | "throw"
+                            | "else"
+                            | "case"
+                            | "and"
+                            | "or"
+                            | "xor"
+                            | "instanceof"
+                            | "clone"
+                            | "include"
+                            | "require"
+                            | "include_once"
+                            | "require_once"
+                    ) =>
+                {
+                    break;
+                }
                 Tok::Ident(_) | Tok::Var(_) | Tok::Punct("->" | "?->" | "::" | "\\") => j = k,
                 Tok::Punct(")" | "]") => {
                     let p = self.partner[k];
