@@ -238,3 +238,46 @@ pub fn mark_test(f: &mut Finding, why: &str) {
         "test/example code ({why}): not counted as site risk"
     ));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_mock_and_example_paths() {
+        let t = |p: &str| test_path(Path::new(p));
+        assert!(t("web/modules/contrib/redis/tests/src/Kernel/RedisCacheTest.php").is_some());
+        assert!(t("dev/tests/integration/testsuite/Cache.php").is_some());
+        assert!(t("src/__tests__/cache.js").is_some());
+        assert!(t("src/cache.spec.ts").is_some());
+        assert!(t("app/code/Acme/Stock/Test/Unit/StockCacheTest.php").is_some());
+        assert!(t("node_modules/ioredis-mock/lib/index.js").is_some());
+        assert!(t("node_modules/@acme/redis-mock/index.js").is_some());
+        assert!(t("node_modules/bull/examples/cache.js").is_some());
+        assert!(t("vendor/predis/predis/examples/pipelining.php").is_some());
+        // Site code, and `example`/`demo` names outside dependencies, are not.
+        assert!(t("wp-content/plugins/shop/inc/cache.php").is_none());
+        assert!(t("wp-content/plugins/demo-importer/cache.php").is_none());
+        assert!(t("node_modules/ioredis/built/Redis.js").is_none());
+        assert!(t("web/core/lib/Drupal/Core/Cache/DatabaseBackend.php").is_none());
+        assert!(test_text("class T extends UnitTestCase {}").is_some());
+        assert!(test_text("describe('x', () => { it('y', () => {}) })").is_some());
+        assert!(test_text("function describe(x) {}").is_none());
+        assert!(is_expectation("shouldBeCalled") && !is_expectation("save"));
+    }
+
+    #[test]
+    fn core_non_persistent_groups_follow_the_version() {
+        assert_eq!(
+            wp_core_groups(Some("6.0.3")),
+            ["counts", "plugins", "themes"]
+        );
+        assert_eq!(
+            wp_core_groups(Some("6.1.1")),
+            ["counts", "plugins", "themes"]
+        );
+        assert!(wp_core_groups(Some("6.1.2")).contains(&"theme_json"));
+        assert!(wp_core_groups(Some("6.6-RC1")).contains(&"theme_json"));
+        assert!(wp_core_groups(None).contains(&"theme_json"));
+    }
+}
