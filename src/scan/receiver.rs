@@ -50,6 +50,16 @@ fn table(full: &str, file_src: &str) -> Option<Kind> {
     if lower.contains("mock") || lower.starts_with("prophecy\\") {
         return Some(Kind::Other);
     }
+    // Magento cache types and frontend decorators (`…\App\Cache\Type\Config`), before the
+    // short names below (`Config` is Drupal's config object).
+    if lower.starts_with("magento\\")
+        && (lower.contains("\\cache\\type\\")
+            || lower.contains("\\cache\\frontend\\decorator\\")
+            || lower == "magento\\framework\\app\\cache"
+            || (lower.contains("\\cache\\") && short == "type"))
+    {
+        return Some(Kind::Api("magento-cache"));
+    }
     let k = match short {
         "cachebackendinterface"
         | "databasebackend"
@@ -99,14 +109,6 @@ fn table(full: &str, file_src: &str) -> Option<Kind> {
         }
         "cacheinterface" if qualified => Kind::Other,
         "zend_cache_core" | "cm_cache_backend_redis" | "zend_cache_backend_interface" => {
-            Kind::Api("magento-cache")
-        }
-        _ if lower.starts_with("magento\\")
-            && (lower.contains("\\cache\\type\\")
-                || lower.contains("\\cache\\frontend\\decorator\\")
-                || lower == "magento\\framework\\app\\cache"
-                || (lower.contains("\\cache\\") && short == "type")) =>
-        {
             Kind::Api("magento-cache")
         }
         _ => return None,
@@ -254,14 +256,31 @@ fn assigned(f: &Arc<PhpFile>, tree: &TreeIndex, k: usize, hops: u32) -> Option<T
             static_call(f, tree, cls, m, k + 3, hops)
         }
         _ => {
-            // A chain such as `$this->createMock(...)`, `$factory->get('cache.x')`.
+            // A chain such as `$this->createMock(...)`, `$factory->get('cache.x')`,
+            // `$cache_factory->get('render')` (Drupal's CacheFactoryInterface).
             let mut j = k;
             while j < f.toks.len() && !f.is_punct(j, ";") && j < k + 64 {
                 if let Some(w) = f.ident(j)
                     && f.is_punct(j + 1, "(")
-                    && let Some(t) = by_call_name(f, w, j + 1)
                 {
-                    return Some(t);
+                    if let Some(t) = by_call_name(f, w, j + 1) {
+                        return Some(t);
+                    }
+                    let factory = j >= 2
+                        && f.is_punct(j - 1, "->")
+                        && match &f.toks[j - 2].kind {
+                            Tok::Var(v) | Tok::Ident(v) => {
+                                let v = v.to_ascii_lowercase().replace('_', "");
+                                v == "cachefactory"
+                            }
+                            _ => false,
+                        };
+                    if factory && w.eq_ignore_ascii_case("get") {
+                        return typed(
+                            Kind::Api("drupal-cache"),
+                            format!("assigned a bin of the cache factory ({})", f.loc(line)),
+                        );
+                    }
                 }
                 if f.is_punct(j, "(") {
                     j = f.partner[j];
@@ -619,4 +638,149 @@ pub fn js(f: &JsFile, receiver: &str) -> Option<Typed> {
         );
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the receiver of the first `->NAME(` call in `src` is.
+    fn php_kind(src: &str, name: &str) -> Option<String> {
+        let f = Arc::new(PhpFile::parse("t.php".into(), format!("<?php\n{src}\n")).unwrap());
+        let tree = TreeIndex::default();
+        let at = (1..f.toks.len())
+            .find(|&i| f.ident(i) == Some(name) && f.is_punct(i - 1, "->"))
+            .expect("call");
+        php(&f, &tree, at).map(|t| match t.kind {
+            Kind::Api(a) => a.to_string(),
+            Kind::Other => "other".into(),
+            Kind::Wrapper(..) => "wrapper".into(),
+        })
+    }
+
+    #[test]
+    fn php_receivers_from_declarations_assignments_and_factories() {
+        let k = |src: &str, name: &str| php_kind(src, name);
+        // Declared property types, promoted parameters, @var and typed constructor params.
+        assert_eq!(
+            k("use Drupal\\Core\\Cache\\CacheBackendInterface; class C { protected CacheBackendInterface $c; function f() { $this->c->set(1, 2); } }", "set").as_deref(),
+            Some("drupal-cache")
+        );
+        assert_eq!(
+            k("class C { /** @var \\Drupal\\Component\\FileCache\\FileCacheInterface */ protected $fc; function f() { $this->fc->set(1, 2); } }", "set").as_deref(),
+            Some("other")
+        );
+        assert_eq!(
+            k("use Predis\\ClientInterface; class C { private $r; function __construct(ClientInterface $redis) { $this->r = $redis; } function f() { $this->r->set(1, 2); } }", "set").as_deref(),
+            Some("redis")
+        );
+        // Magento cache types are caches even though their short name is `Config`.
+        assert_eq!(
+            k("namespace Acme;\nuse Magento\\Framework\\App\\Cache\\Type\\Config;\nclass C { function __construct(private Config $configCache) {} function f() { $this->configCache->save(1, 'id'); } }", "save").as_deref(),
+            Some("magento-cache")
+        );
+        // PSR-16 is another API.
+        assert_eq!(
+            k("use Psr\\SimpleCache\\CacheInterface; class C { function __construct(private CacheInterface $cache) {} function f() { $this->cache->save(1, 'id'); } }", "save").as_deref(),
+            Some("other")
+        );
+        // Factories and containers.
+        assert_eq!(
+            k("class C { function __construct($cache_factory) { $this->cache = $cache_factory->get('render'); } function f() { $this->cache->set(1, 2); } }", "set").as_deref(),
+            Some("drupal-cache")
+        );
+        assert_eq!(
+            k("\\Drupal::cache('data')->set(1, 2);", "set").as_deref(),
+            Some("drupal-cache")
+        );
+        assert_eq!(
+            k("\\Drupal::state()->set('k', 2);", "set").as_deref(),
+            Some("other")
+        );
+        assert_eq!(
+            k("function f() { $fc = \\Drupal\\Component\\FileCache\\FileCacheFactory::get('x'); $fc->set(1, 2); }", "set").as_deref(),
+            Some("other")
+        );
+        // Local variables: `new`, typed parameters, mocks; return types of methods.
+        assert_eq!(
+            k("function f() { $r = new \\Redis(); $r->set(1, 2); }", "set").as_deref(),
+            Some("redis")
+        );
+        assert_eq!(
+            k("function f(\\Redis $r) { $r->set(1, 2); }", "set").as_deref(),
+            Some("redis")
+        );
+        assert_eq!(
+            k(
+                "class T { function t() { $c = $this->prophesize(X::class); $c->set(1, 2); } }",
+                "set"
+            )
+            .as_deref(),
+            Some("other")
+        );
+        assert_eq!(
+            k("use Drupal\\Core\\Cache\\CacheBackendInterface; class C { function getCache(): CacheBackendInterface {} function f() { $this->getCache()->set(1, 2); } }", "set").as_deref(),
+            Some("drupal-cache")
+        );
+        // Nothing to go on: unresolved (the caller matches by name, one severity lower).
+        assert_eq!(
+            k(
+                "class C { function f() { $this->cache->set(1, 2); } }",
+                "set"
+            ),
+            None
+        );
+        assert_eq!(k("function f($redis) { $redis->set(1, 2); }", "set"), None);
+    }
+
+    #[test]
+    fn js_receivers_from_construction_annotations_and_mocks() {
+        let k = |src: &str, recv: &str| {
+            let f = JsFile::parse("t.js".into(), src.into()).unwrap();
+            js(&f, recv).map(|t| match t.kind {
+                Kind::Api(a) => a.to_string(),
+                _ => "other".into(),
+            })
+        };
+        assert_eq!(
+            k("const redis = new Redis(); redis.set(k, v);", "redis").as_deref(),
+            Some("redis")
+        );
+        assert_eq!(
+            k("const c = createClient(); c.set(k, v);", "c").as_deref(),
+            Some("redis")
+        );
+        assert_eq!(
+            k("const c = await redis.createClient(); c.set(k, v);", "c").as_deref(),
+            Some("redis")
+        );
+        assert_eq!(
+            k(
+                "class S { constructor(private conn: Redis) {} f() { this.conn.set(k, v); } }",
+                "this.conn"
+            )
+            .as_deref(),
+            Some("redis")
+        );
+        assert_eq!(
+            k(
+                "const redisMap = new Map(); redisMap.set(k, v);",
+                "redisMap"
+            )
+            .as_deref(),
+            Some("other")
+        );
+        assert_eq!(
+            k("const redis = new RedisMock(); redis.set(k, v);", "redis").as_deref(),
+            Some("other")
+        );
+        assert_eq!(
+            k("const Redis = require('ioredis-mock'); module.exports = (redis) => redis.set(k, v);", "redis").as_deref(),
+            Some("other")
+        );
+        assert_eq!(
+            k("module.exports = (redis) => redis.set(k, v);", "redis"),
+            None
+        );
+    }
 }
