@@ -9,12 +9,13 @@ use std::sync::Arc;
 use regex::Regex;
 
 use crate::model::Location;
-use crate::report::{Finding, Severity};
+use crate::report::Finding;
 
-use super::context::{self, FileFacts, Forward};
+use super::callsite::{Recv, declared_groups, finish, judge_receiver, wrapper};
+use super::context::{self, FileFacts};
 use super::js::JsFile;
 use super::php::{PhpFile, Resolver, TreeIndex};
-use super::receiver::{self, Kind, Typed};
+use super::receiver::{self, Typed};
 use super::rules::{Lang, Matcher, RuleSet, UNRESOLVED, Verdict};
 use super::verdict::{CallFacts, Outcome, R, Val, judge};
 
@@ -95,94 +96,6 @@ impl Applies<'_> {
             }
         }
         true
-    }
-}
-
-/// How a method call's receiver relates to a matcher with an `api`.
-enum Recv {
-    /// Not this rule's API (another API, a mock, a wrapper without an expiry parameter).
-    Skip,
-    /// Known to be the API: report at the rule's severity, with how it was told.
-    Known(String),
-    /// Not resolved: matched by name; lower the severity unless the name is evidence.
-    ByName { lower: bool },
-}
-
-/// Decide the receiver for matcher `m` given what `receiver` resolution said.
-fn judge_receiver(
-    m: &Matcher,
-    api: &str,
-    typed: Option<&Typed>,
-    receiver: &str,
-    file_text: &str,
-) -> Option<Recv> {
-    Some(match typed.map(|t| (&t.kind, &t.how)) {
-        Some((Kind::Api(a), how)) if *a == api => Recv::Known(how.clone()),
-        Some((Kind::Api(_) | Kind::Other, _)) => Recv::Skip,
-        Some((Kind::Wrapper(..), _)) => return None,
-        None => {
-            if !m.receiver_ok(receiver, file_text) {
-                return Some(Recv::Skip);
-            }
-            let last = receiver
-                .rsplit(['>', '.', '$'])
-                .next()
-                .unwrap_or(receiver)
-                .to_ascii_lowercase();
-            let named = api == "redis"
-                && (last.contains("redis")
-                    || last.contains("valkey")
-                    || m.client_context
-                        .as_ref()
-                        .is_some_and(|c| c.is_match(file_text)));
-            Recv::ByName { lower: !named }
-        }
-    })
-}
-
-/// Post-process the findings a call produced: receiver notes, lowered severity for
-/// unresolved receivers, test code.
-fn finish(out: &mut [Finding], recv: &Option<Recv>, receiver: &str, test: Option<&str>) {
-    for f in out {
-        if f.code == UNRESOLVED {
-            continue;
-        }
-        match recv {
-            Some(Recv::Known(how)) => f.trace.insert(0, format!("receiver: {how}")),
-            Some(Recv::ByName { lower: true }) => {
-                f.severity = match f.severity {
-                    Severity::Error => Severity::Warning,
-                    _ => Severity::Info,
-                };
-                f.message = format!(
-                    "{} (receiver `{receiver}` not resolved to a type; matched by its name)",
-                    f.message
-                );
-            }
-            _ => {}
-        }
-        if let Some(why) = test {
-            context::mark_test(f, why);
-        }
-    }
-}
-
-/// The first argument of `wp_cache_add_non_persistent_groups()`: a string or an array of
-/// strings.
-fn declared_groups(f: &PhpFile, open: usize) -> Vec<String> {
-    use crate::syntax::php::Expr;
-    let Ok((args, _)) = crate::syntax::php::parse_args_at(&f.toks, open) else {
-        return Vec::new();
-    };
-    match args.first().map(|a| &a.expr) {
-        Some(e) if e.as_str().is_some() => e.as_str().map(str::to_string).into_iter().collect(),
-        Some(e @ Expr::Array(_)) => e
-            .as_array()
-            .unwrap_or(&[])
-            .iter()
-            .filter_map(|i| i.value.as_str().map(str::to_string))
-            .collect(),
-        _ => Vec::new(),
     }
 }
 
@@ -340,43 +253,6 @@ fn analyze_php(ctx: &Ctx, f: Arc<PhpFile>) -> (Vec<Finding>, FileFacts) {
         }
     }
     (out, facts)
-}
-
-/// A receiver that is a class of the tree (a wrapper): `Ok` when its method `name` takes
-/// the expiry on (a parameter at the expiry position: judge the call as the API's), or the
-/// forward to record when it has no such parameter (the write is reported at the wrapper).
-fn wrapper(
-    f: &PhpFile,
-    typed: Option<&Typed>,
-    name: &str,
-    expiry_arg: Option<usize>,
-) -> Result<String, Option<Forward>> {
-    let Some(Typed {
-        kind: Kind::Wrapper(wf, ci),
-        how,
-    }) = typed
-    else {
-        return Err(None);
-    };
-    let class = &wf.classes[*ci];
-    let Some(d) = class
-        .methods
-        .iter()
-        .find(|d| d.name.eq_ignore_ascii_case(name))
-    else {
-        return Err(None);
-    };
-    let label = format!("{}::{}()", class.name, d.name);
-    if expiry_arg.is_none_or(|e| d.params.len() > e) {
-        return Ok(format!("{how}; {label} passes the expiry on"));
-    }
-    let _ = f;
-    Err(Some(Forward {
-        file: wf.display.clone(),
-        lines: (wf.toks[d.popen].line, wf.toks[d.close].line),
-        wrapper: label,
-        caller: String::new(),
-    }))
 }
 
 fn analyze_js(ctx: &Ctx, f: &JsFile) -> Vec<Finding> {

@@ -7,6 +7,7 @@
 //! suppressions and the baseline (`suppress`). Printing is `print`'s job.
 
 pub mod analyze;
+pub mod callsite;
 pub mod cmd;
 pub mod context;
 pub mod js;
