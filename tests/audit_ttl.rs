@@ -868,6 +868,11 @@ fn receiver_types_groups_tests_and_wrappers_on_a_tree() {
             "<?php\n/*\nPlugin Name: Acme\n*/\nwp_cache_add_non_persistent_groups( array( 'acme_runtime', 'acme_seen' ) );\n",
         ),
         (
+            // A test bootstrap's declaration says nothing about the site.
+            "wp-content/plugins/acme/tests/bootstrap.php",
+            "<?php\nwp_cache_add_non_persistent_groups( 'acme_persistent' );\n",
+        ),
+        (
             "wp-content/plugins/acme/inc/store.php",
             "<?php\nfunction acme_store( $k, $v ) {\n\twp_cache_set( $k, $v, 'acme_runtime' );\n\twp_cache_set( $k, $v, 'counts' );\n\twp_cache_set( $k, $v, 'acme_persistent' );\n}\n",
         ),

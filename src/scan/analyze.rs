@@ -136,6 +136,10 @@ fn analyze_php(ctx: &Ctx, f: Arc<PhpFile>) -> (Vec<Finding>, FileFacts) {
         for &mi in ms {
             let m = &ctx.rules.matchers[mi];
             if m.verdict == Verdict::NonPersistentGroups {
+                // A test's declaration says nothing about the site's groups.
+                if test.is_some() {
+                    continue;
+                }
                 let at = f.loc(f.toks[site.tok].line);
                 for g in declared_groups(&f, site.tok + 1) {
                     facts.np_groups.push((g, at.clone()));
