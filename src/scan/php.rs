@@ -61,6 +61,8 @@ pub struct PhpFile {
     pub functions: Vec<FnDecl>,
     top: OnceLock<Vec<Stmt>>,
     expires: OnceLock<Vec<(usize, String)>>,
+    /// The file's namespace and `use` aliases (lowercase alias → name), read once.
+    pub(crate) names: OnceLock<(Option<String>, HashMap<String, String>)>,
 }
 
 /// Where an expression sits: its class and function (method), by index.
@@ -107,6 +109,7 @@ impl PhpFile {
             functions: Vec::new(),
             top: OnceLock::new(),
             expires: OnceLock::new(),
+            names: OnceLock::new(),
         };
         f.index();
         Ok(f)
@@ -122,6 +125,7 @@ impl PhpFile {
             functions: Vec::new(),
             top: OnceLock::new(),
             expires: OnceLock::new(),
+            names: OnceLock::new(),
         }
     }
 
@@ -478,6 +482,8 @@ pub struct TreeIndex {
     pub root: PathBuf,
     pub classes: Mutex<HashMap<String, Option<ClassRef>>>,
     pub functions: Mutex<HashMap<(PathBuf, String), Option<ClassRef>>>,
+    /// `php_files` indexes by normalised file stem, built on the first class lookup.
+    pub stems: OnceLock<HashMap<String, Vec<usize>>>,
 }
 
 fn norm_name(s: &str) -> String {
@@ -503,13 +509,18 @@ impl TreeIndex {
             return hit.clone();
         }
         let want = norm_name(short);
-        let mut found = None;
-        for path in &self.php_files {
-            let display = path.display().to_string();
-            let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
-            if norm_name(stem) != want {
-                continue;
+        let stems = self.stems.get_or_init(|| {
+            let mut m: HashMap<String, Vec<usize>> = HashMap::new();
+            for (i, path) in self.php_files.iter().enumerate() {
+                let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+                m.entry(norm_name(stem)).or_default().push(i);
             }
+            m
+        });
+        let mut found = None;
+        for &i in stems.get(&want).map_or(&[][..], Vec::as_slice) {
+            let path = &self.php_files[i];
+            let display = path.display().to_string();
             let Ok(bytes) = read_limited(path, self.max_filesize) else {
                 continue;
             };

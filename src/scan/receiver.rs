@@ -6,13 +6,14 @@
 //! cache API is a wrapper). JS: how the receiver was made (`new Redis()`, `createClient()`,
 //! `new Map()`), its TypeScript annotation, and the client or mock packages the file imports.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
 use regex::Regex;
 
 use crate::syntax::php::Tok;
 
-use super::js::JsFile;
+use super::js::{JsDecl, JsFile};
 use super::php::{FnId, PhpFile, TreeIndex};
 
 const MAX_HOPS: u32 = 4;
@@ -116,6 +117,31 @@ fn table(full: &str, file_src: &str) -> Option<Kind> {
     Some(k)
 }
 
+/// The file's namespace and `use` aliases (lowercase alias → name), read once per file.
+fn names(f: &PhpFile) -> &(Option<String>, HashMap<String, String>) {
+    static USE: OnceLock<Regex> = OnceLock::new();
+    static NS: OnceLock<Regex> = OnceLock::new();
+    f.names.get_or_init(|| {
+        let use_re = USE.get_or_init(|| {
+            Regex::new(r"(?mi)^\s*use\s+\\?([\w\\]+)(?:\s+as\s+(\w+))?\s*;").expect("valid regex")
+        });
+        let ns_re = NS.get_or_init(|| {
+            Regex::new(r"(?m)^\s*namespace\s+([\w\\]+)\s*[;{]").expect("valid regex")
+        });
+        let mut aliases = HashMap::new();
+        for c in use_re.captures_iter(&f.src) {
+            let full = c[1].to_string();
+            let alias = c.get(2).map_or_else(
+                || full.rsplit('\\').next().unwrap_or(&full).to_string(),
+                |a| a.as_str().to_string(),
+            );
+            aliases.entry(alias.to_ascii_lowercase()).or_insert(full);
+        }
+        let ns = ns_re.captures(&f.src).map(|c| c[1].to_string());
+        (ns, aliases)
+    })
+}
+
 /// The fully qualified name of `name` as file `f` means it (its `use` lines, its namespace).
 fn qualify(f: &PhpFile, name: &str) -> String {
     let name = name.trim();
@@ -123,19 +149,10 @@ fn qualify(f: &PhpFile, name: &str) -> String {
         return name.to_string();
     }
     let first = name.split('\\').next().unwrap_or(name);
-    let re = Regex::new(&format!(
-        r"(?mi)^\s*use\s+\\?([\w\\]*?\\?{f})\s*;|^\s*use\s+\\?([\w\\]+)\s+as\s+{f}\s*;",
-        f = regex::escape(first)
-    ))
-    .ok();
-    if let Some(c) = re.and_then(|re| re.captures(&f.src)) {
-        let base = c.get(1).or_else(|| c.get(2)).map_or("", |m| m.as_str());
-        let rest = &name[first.len()..];
-        return format!("\\{base}{rest}");
+    let (ns, aliases) = names(f);
+    if let Some(base) = aliases.get(&first.to_ascii_lowercase()) {
+        return format!("\\{base}{}", &name[first.len()..]);
     }
-    let ns = Regex::new(r"(?m)^\s*namespace\s+([\w\\]+)\s*;")
-        .ok()
-        .and_then(|re| re.captures(&f.src).map(|c| c[1].to_string()));
     match ns {
         Some(ns) => format!("\\{ns}\\{name}"),
         None => name.to_string(),
@@ -587,6 +604,42 @@ fn js_class(name: &str) -> Option<Kind> {
     }
 }
 
+/// How each name of a JS file is made or typed: its first `name = new C(…)` or
+/// `name = createClient(…)`, then its first `name: C` (read once per file).
+fn js_decls(f: &JsFile) -> &HashMap<String, Vec<JsDecl>> {
+    static MADE: OnceLock<Regex> = OnceLock::new();
+    static TYPED: OnceLock<Regex> = OnceLock::new();
+    f.decls.get_or_init(|| {
+        let made = MADE.get_or_init(|| {
+            Regex::new(r"([\w$]+)\s*(?::\s*[\w.<>, ]+)?=\s*(?:await\s+)?(?:new\s+([\w.]+)|(?:[\w.]+\.)?(createClient|createCluster|fn|mock)\s*\()")
+                .expect("valid regex")
+        });
+        let annotated =
+            TYPED.get_or_init(|| Regex::new(r"([\w$]+)\??\s*:\s*([\w.]+)").expect("valid regex"));
+        let mut m: HashMap<String, Vec<JsDecl>> = HashMap::new();
+        for c in made.captures_iter(&f.src) {
+            let d = match (c.get(2), c.get(3)) {
+                (Some(cls), _) => JsDecl::New(cls.as_str().to_string()),
+                (_, Some(func)) => JsDecl::Call(func.as_str().to_string()),
+                _ => continue,
+            };
+            let v = m.entry(c[1].to_string()).or_default();
+            if v.is_empty() {
+                v.push(d);
+            }
+        }
+        let mut typed_seen = std::collections::HashSet::new();
+        for c in annotated.captures_iter(&f.src) {
+            if js_class(&c[2]).is_some() && typed_seen.insert(c[1].to_string()) {
+                m.entry(c[1].to_string())
+                    .or_default()
+                    .push(JsDecl::Typed(c[2].to_string()));
+            }
+        }
+        m
+    })
+}
+
 /// What the receiver of a JS method call is, from the file's text.
 pub fn js(f: &JsFile, receiver: &str) -> Option<Typed> {
     let base = receiver
@@ -601,34 +654,25 @@ pub fn js(f: &JsFile, receiver: &str) -> Option<Typed> {
     let mock_import = JS_MOCK_PACKAGES
         .iter()
         .find(|p| f.src.contains(&format!("'{p}'")) || f.src.contains(&format!("\"{p}\"")));
-    if !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_alphanumeric() || c == '_' || c == '$')
-    {
-        let n = regex::escape(name);
-        let made = Regex::new(&format!(
-            r"\b{n}\s*(?::\s*[\w.<>, ]+)?=\s*(?:await\s+)?(?:new\s+([\w.]+)|(?:[\w.]+\.)?(createClient|createCluster|fn|mock)\s*\()"
-        ))
-        .ok();
-        if let Some(c) = made.and_then(|re| re.captures(&f.src)) {
-            if let Some(cls) = c.get(1) {
-                if let Some(k) = js_class(cls.as_str()) {
-                    return typed(k, format!("`{name}` is `new {}`", cls.as_str()));
+    for d in js_decls(f).get(name).map_or(&[][..], Vec::as_slice) {
+        match d {
+            JsDecl::New(cls) => {
+                if let Some(k) = js_class(cls) {
+                    return typed(k, format!("`{name}` is `new {cls}`"));
                 }
-            } else if let Some(func) = c.get(2) {
+            }
+            JsDecl::Call(func) => {
                 let k = match func.as_str() {
                     "fn" | "mock" => Kind::Other,
                     _ => Kind::Api("redis"),
                 };
-                return typed(k, format!("`{name}` is made by `{}()`", func.as_str()));
+                return typed(k, format!("`{name}` is made by `{func}()`"));
             }
-        }
-        let annotated = Regex::new(&format!(r"\b{n}\??\s*:\s*([\w.]+)")).ok();
-        if let Some(c) = annotated.and_then(|re| re.captures(&f.src))
-            && let Some(k) = js_class(&c[1])
-        {
-            return typed(k, format!("`{name}` is typed `{}`", &c[1]));
+            JsDecl::Typed(ty) => {
+                if let Some(k) = js_class(ty) {
+                    return typed(k, format!("`{name}` is typed `{ty}`"));
+                }
+            }
         }
     }
     if let Some(p) = mock_import {
