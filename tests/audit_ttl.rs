@@ -851,3 +851,138 @@ fn config_level_findings_can_be_suppressed_and_disabled() {
     let (r, code) = audit(&site, &["--config", cfg.to_str().unwrap()]);
     assert_eq!((hits(&r), code), (vec![], 0));
 }
+
+/// Issue 16: the receiver's type decides the API; request-local groups, test code and
+/// wrappers are not site risk or are reported once.
+#[test]
+fn receiver_types_groups_tests_and_wrappers_on_a_tree() {
+    let t = tree(&[
+        (
+            "web/modules/custom/stock/src/StockInfo.php",
+            "<?php\nnamespace Drupal\\stock;\n\nuse Drupal\\Component\\FileCache\\FileCacheFactory;\nuse Drupal\\Core\\Cache\\CacheBackendInterface;\n\nclass StockInfo {\n  /**\n   * @var \\Drupal\\Component\\FileCache\\FileCacheInterface\n   */\n  protected $fileCache;\n\n  public function __construct(protected CacheBackendInterface $backend, $cache) {\n    $this->fileCache = FileCacheFactory::get('stock_info');\n    $this->cache = $cache;\n  }\n\n  public function parse($file, $data) {\n    $this->fileCache->set($file, $data);\n    $this->backend->set('stock:' . $file, $data);\n    $this->cache->set('untyped', $data);\n  }\n}\n",
+        ),
+        (
+            "web/modules/custom/stock/tests/src/Unit/StockInfoTest.php",
+            "<?php\nnamespace Drupal\\Tests\\stock\\Unit;\n\nuse Drupal\\Tests\\UnitTestCase;\n\nclass StockInfoTest extends UnitTestCase {\n  public function testParse() {\n    $this->cache->set('a', 1)->shouldBeCalled();\n    \\Drupal::cache()->set('b', 2);\n  }\n}\n",
+        ),
+        (
+            "wp-content/plugins/acme/acme.php",
+            "<?php\n/*\nPlugin Name: Acme\n*/\nwp_cache_add_non_persistent_groups( array( 'acme_runtime', 'acme_seen' ) );\n",
+        ),
+        (
+            // A test bootstrap's declaration says nothing about the site.
+            "wp-content/plugins/acme/tests/bootstrap.php",
+            "<?php\nwp_cache_add_non_persistent_groups( 'acme_persistent' );\n",
+        ),
+        (
+            "wp-content/plugins/acme/inc/store.php",
+            "<?php\nfunction acme_store( $k, $v ) {\n\twp_cache_set( $k, $v, 'acme_runtime' );\n\twp_cache_set( $k, $v, 'counts' );\n\twp_cache_set( $k, $v, 'acme_persistent' );\n}\n",
+        ),
+        (
+            "app/code/Acme/Stock/Model/StockCache.php",
+            "<?php\nnamespace Acme\\Stock\\Model;\n\nuse Magento\\Framework\\App\\CacheInterface;\n\nclass StockCache\n{\n    public function __construct(private CacheInterface $cache)\n    {\n    }\n\n    public function save(string $data, string $id): bool\n    {\n        return $this->cache->save($data, $id, ['acme_stock']);\n    }\n}\n",
+        ),
+        (
+            "app/code/Acme/Stock/Model/TtlCache.php",
+            "<?php\nnamespace Acme\\Stock\\Model;\n\nuse Magento\\Framework\\App\\CacheInterface;\n\nclass TtlCache\n{\n    public function __construct(private CacheInterface $cache)\n    {\n    }\n\n    public function save($data, $id, $tags = [], $lifeTime = null)\n    {\n        return $this->cache->save($data, $id, $tags, $lifeTime);\n    }\n}\n",
+        ),
+        (
+            "app/code/Acme/Stock/Model/Warm.php",
+            "<?php\nnamespace Acme\\Stock\\Model;\nuse Magento\\Framework\\DataObject;\nclass Warm\n{\n    public function __construct(private StockCache $stockCache, private TtlCache $ttlCache)\n    {\n    }\n\n    public function run($d)\n    {\n        $this->stockCache->save($d, 'a');\n        $this->stockCache->save($d, 'b');\n        $this->ttlCache->save($d, 'c');\n    }\n}\n",
+        ),
+        (
+            "src/__tests__/cache.test.js",
+            "import Redis from 'ioredis';\nconst redis = new Redis();\ntest('set', async () => { await redis.set('k', 'v'); });\n",
+        ),
+        (
+            "src/store.js",
+            "import Redis from 'ioredis';\nimport RedisMock from 'ioredis-mock';\nconst redis = new Redis();\nconst fake = new RedisMock();\nexport async function put(k) {\n  await redis.set(k, 'v');\n  await fake.set(k, 'v');\n}\n",
+        ),
+    ]);
+    let (r, code) = audit(t.path(), &[]);
+    assert_eq!(code, 1);
+    let sev = |file: &str, line: u64| -> Vec<String> {
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| {
+                f["location"]["path"].as_str().unwrap().ends_with(file)
+                    && f["location"]["line"] == line
+            })
+            .map(|f| {
+                format!(
+                    "{} {}",
+                    f["severity"].as_str().unwrap(),
+                    f["code"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    // Drupal: the file cache is another API; the typed backend is one; the untyped
+    // `$this->cache` is matched by name at a lower severity, saying so.
+    assert_eq!(sev("StockInfo.php", 19), Vec::<String>::new(), "{r:#}");
+    assert_eq!(
+        sev("StockInfo.php", 20),
+        vec!["warning drupal-cache-set-permanent"]
+    );
+    assert_eq!(
+        sev("StockInfo.php", 21),
+        vec!["info drupal-cache-set-permanent"]
+    );
+    let all = r["findings"].to_string();
+    assert!(
+        all.contains("`$this->backend` is declared `CacheBackendInterface`"),
+        "{all}"
+    );
+    assert!(
+        all.contains("receiver `$this->cache` not resolved to a type"),
+        "{all}"
+    );
+    // Tests: a Prophecy expectation is no write; a real call in a test is info.
+    assert_eq!(sev("StockInfoTest.php", 8), Vec::<String>::new());
+    assert_eq!(
+        sev("StockInfoTest.php", 9),
+        vec!["info drupal-cache-set-permanent"]
+    );
+    assert!(all.contains("not counted as site risk"));
+    // WordPress: the plugin's and core's non-persistent groups are request-local.
+    assert_eq!(sev("store.php", 3), Vec::<String>::new());
+    assert_eq!(sev("store.php", 4), Vec::<String>::new());
+    assert_eq!(sev("store.php", 5), vec!["warning wp-cache-no-expire"]);
+    assert_eq!(r["stats"]["request_local"], 2);
+    // Magento: one write, one finding, at the wrapper without a lifetime parameter, its
+    // callers in the trace; a wrapper that passes the lifetime on is judged at its caller.
+    assert_eq!(sev("Warm.php", 12), Vec::<String>::new());
+    assert_eq!(sev("Warm.php", 13), Vec::<String>::new());
+    assert_eq!(
+        sev("Warm.php", 14),
+        vec!["warning magento-cache-save-no-lifetime"]
+    );
+    assert_eq!(
+        sev("StockCache.php", 14),
+        vec!["warning magento-cache-save-no-lifetime"]
+    );
+    let wrapper = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["location"]["path"]
+                .as_str()
+                .unwrap()
+                .ends_with("StockCache.php")
+        })
+        .unwrap()["trace"]
+        .to_string();
+    assert!(
+        wrapper.contains("StockCache::save() has no expiry parameter")
+            && wrapper.contains("Warm.php:12")
+            && wrapper.contains("Warm.php:13"),
+        "{wrapper}"
+    );
+    // JS: test files are info; a mock client is no Redis.
+    assert_eq!(sev("cache.test.js", 3), vec!["info js-redis-set-no-ttl"]);
+    assert_eq!(sev("store.js", 6), vec!["warning js-redis-set-no-ttl"]);
+    assert_eq!(sev("store.js", 7), Vec::<String>::new());
+}

@@ -11,8 +11,11 @@ use regex::Regex;
 use crate::model::Location;
 use crate::report::Finding;
 
+use super::callsite::{Recv, declared_groups, finish, judge_receiver, wrapper};
+use super::context::{self, FileFacts};
 use super::js::JsFile;
 use super::php::{PhpFile, Resolver, TreeIndex};
+use super::receiver::{self, Typed};
 use super::rules::{Lang, Matcher, RuleSet, UNRESOLVED, Verdict};
 use super::verdict::{CallFacts, Outcome, R, Val, judge};
 
@@ -24,6 +27,10 @@ pub struct Ctx<'a> {
     pub drupal_major: Option<u32>,
     /// The CMS of the detected site the file belongs to.
     pub site_cms: Option<crate::model::Cms>,
+    /// Version of the detected site the file belongs to.
+    pub site_version: Option<&'a str>,
+    /// Why the file is test, mock or example code, from its path (see `context`).
+    pub test_path: Option<String>,
 }
 
 /// The outcome for one file.
@@ -32,22 +39,28 @@ pub struct FileResult {
     pub findings: Vec<Finding>,
     /// The file did not lex/balance: findings are text-level.
     pub regex_level: bool,
+    pub facts: FileFacts,
 }
 
 /// Analyse one file's text.
 pub fn analyze(ctx: &Ctx, lang: Lang, display: &str, src: String) -> FileResult {
     match lang {
         Lang::Php => match PhpFile::parse(display.to_string(), src) {
-            Ok(f) => FileResult {
-                findings: analyze_php(ctx, Arc::new(f)),
-                regex_level: false,
-            },
+            Ok(f) => {
+                let (findings, facts) = analyze_php(ctx, Arc::new(f));
+                FileResult {
+                    findings,
+                    regex_level: false,
+                    facts,
+                }
+            }
             Err((e, src)) => regex_level(ctx, lang, display, &src, &e.to_string()),
         },
         Lang::Js => match JsFile::parse(display.to_string(), src) {
             Ok(f) => FileResult {
                 findings: analyze_js(ctx, &f),
                 regex_level: false,
+                facts: FileFacts::default(),
             },
             Err((e, src)) => regex_level(ctx, lang, display, &src, &e.to_string()),
         },
@@ -62,6 +75,11 @@ struct Applies<'a> {
 
 impl Applies<'_> {
     fn check(&mut self, ctx: &Ctx, mi: usize, m: &Matcher, receiver: &str) -> bool {
+        self.context_ok(ctx, mi, m) && m.receiver_ok(receiver, self.src)
+    }
+
+    /// The matcher's conditions on the file (Drupal major, `requires`), not the receiver.
+    fn context_ok(&mut self, ctx: &Ctx, mi: usize, m: &Matcher) -> bool {
         if m.drupal_major.is_some() && m.drupal_major != ctx.drupal_major {
             return false;
         }
@@ -77,12 +95,23 @@ impl Applies<'_> {
                 return false;
             }
         }
-        m.receiver_ok(receiver, self.src)
+        true
     }
 }
 
-fn analyze_php(ctx: &Ctx, f: Arc<PhpFile>) -> Vec<Finding> {
+fn analyze_php(ctx: &Ctx, f: Arc<PhpFile>) -> (Vec<Finding>, FileFacts) {
     let mut out = Vec::new();
+    let mut facts = FileFacts {
+        wp_version: ctx
+            .site_version
+            .filter(|_| ctx.site_cms == Some(crate::model::Cms::WordPress))
+            .map(str::to_string),
+        ..Default::default()
+    };
+    let test = ctx
+        .test_path
+        .clone()
+        .or_else(|| context::test_text(&f.src).map(str::to_string));
     let resolver = Resolver {
         tree: ctx.tree,
         drupal_major: ctx.drupal_major,
@@ -102,19 +131,62 @@ fn analyze_php(ctx: &Ctx, f: Arc<PhpFile>) -> Vec<Finding> {
             ""
         };
         let mut parsed = None;
+        let mut typed: Option<Option<Typed>> = None;
         let mut unresolved_done = false;
         for &mi in ms {
             let m = &ctx.rules.matchers[mi];
-            if !applies.check(ctx, mi, m, receiver) {
+            if m.verdict == Verdict::NonPersistentGroups {
+                // A test's declaration says nothing about the site's groups.
+                if test.is_some() {
+                    continue;
+                }
+                let at = f.loc(f.toks[site.tok].line);
+                for g in declared_groups(&f, site.tok + 1) {
+                    facts.np_groups.push((g, at.clone()));
+                }
                 continue;
             }
+            if !applies.context_ok(ctx, mi, m) {
+                continue;
+            }
+            let recv = match (&m.api, site.method) {
+                (Some(api), true) => {
+                    let t = typed.get_or_insert_with(|| receiver::php(&f, ctx.tree, site.tok));
+                    match judge_receiver(m, api, t.as_ref(), receiver, &f.src) {
+                        Some(Recv::Skip) => continue,
+                        Some(r) => Some(r),
+                        None => match wrapper(&f, t.as_ref(), &site.name, m.expiry_arg) {
+                            Ok(how) => Some(Recv::Known(how)),
+                            Err(Some(mut fw)) => {
+                                fw.caller = f.loc(f.toks[site.tok].line);
+                                facts.forwards.push(fw);
+                                continue;
+                            }
+                            Err(None) => continue,
+                        },
+                    }
+                }
+                _ => {
+                    if !m.receiver_ok(receiver, &f.src) {
+                        continue;
+                    }
+                    None
+                }
+            };
             if parsed.is_none() {
                 parsed = Some(crate::syntax::php::parse_args_at(&f.toks, site.tok + 1));
             }
-            let Some(Ok((args, _))) = &parsed else {
+            let Some(Ok((args, after))) = &parsed else {
                 continue;
             };
             if args.len() < m.min_args {
+                continue;
+            }
+            // A test double's expectation (`->set(…)->shouldBeCalled()`) is no write.
+            if site.method
+                && f.is_punct(*after, "->")
+                && f.ident(after + 1).is_some_and(context::is_expectation)
+            {
                 continue;
             }
             let sc = f.scope_at(site.tok);
@@ -141,7 +213,7 @@ fn analyze_php(ctx: &Ctx, f: Arc<PhpFile>) -> Vec<Finding> {
             } else {
                 format!("{}()", site.name)
             };
-            let facts = CallFacts {
+            let facts_call = CallFacts {
                 lang: Lang::Php,
                 call: &call,
                 args: &resolved,
@@ -150,7 +222,8 @@ fn analyze_php(ctx: &Ctx, f: Arc<PhpFile>) -> Vec<Finding> {
                 expire_in_scope,
             };
             let tok = &f.toks[site.tok];
-            for o in judge(m.verdict, m.expiry_arg, &facts) {
+            let before = out.len();
+            for o in judge(m.verdict, m.expiry_arg, &facts_call) {
                 push_outcome(
                     ctx,
                     &mut out,
@@ -163,13 +236,35 @@ fn analyze_php(ctx: &Ctx, f: Arc<PhpFile>) -> Vec<Finding> {
                     &mut unresolved_done,
                 );
             }
+            finish(&mut out[before..], &recv, receiver, test.as_deref());
+            // The object-cache group of a wp_cache_*() write (the argument before the expiry).
+            if !site.method
+                && m.verdict == Verdict::Seconds
+                && site.name.to_ascii_lowercase().starts_with("wp_cache_")
+                && let Some(g) = m
+                    .expiry_arg
+                    .and_then(|e| e.checked_sub(1))
+                    .and_then(|gi| placed.get(gi).copied().flatten())
+                    .and_then(|a| match resolver.resolve(&f, sc, &a.expr, 0).v {
+                        Ok(Val::Str(s)) => Some(s),
+                        _ => None,
+                    })
+            {
+                for i in before..out.len() {
+                    facts.group_of.push((i, g.clone()));
+                }
+            }
         }
     }
-    out
+    (out, facts)
 }
 
 fn analyze_js(ctx: &Ctx, f: &JsFile) -> Vec<Finding> {
     let mut out = Vec::new();
+    let test = ctx
+        .test_path
+        .clone()
+        .or_else(|| context::test_text(&f.src).map(str::to_string));
     let mut applies = Applies {
         src: &f.src,
         requires: HashMap::new(),
@@ -181,12 +276,28 @@ fn analyze_js(ctx: &Ctx, f: &JsFile) -> Vec<Finding> {
         }
         let receiver = if method { f.receiver(tok_i) } else { "" };
         let mut parsed = None;
+        let mut typed: Option<Option<Typed>> = None;
         let mut unresolved_done = false;
         for &mi in ms {
             let m = &ctx.rules.matchers[mi];
-            if !applies.check(ctx, mi, m, receiver) {
+            if !applies.context_ok(ctx, mi, m) {
                 continue;
             }
+            let recv = match (&m.api, method) {
+                (Some(api), true) => {
+                    let t = typed.get_or_insert_with(|| receiver::js(f, receiver));
+                    match judge_receiver(m, api, t.as_ref(), receiver, &f.src) {
+                        Some(Recv::Skip) | None => continue,
+                        r => r,
+                    }
+                }
+                _ => {
+                    if !m.receiver_ok(receiver, &f.src) {
+                        continue;
+                    }
+                    None
+                }
+            };
             if parsed.is_none() {
                 parsed = Some(crate::syntax::js::parse_args_at(&f.toks, tok_i + 1));
             }
@@ -231,6 +342,7 @@ fn analyze_js(ctx: &Ctx, f: &JsFile) -> Vec<Finding> {
                 expire_in_scope,
             };
             let tok = &f.toks[tok_i];
+            let before = out.len();
             for o in judge(m.verdict, m.expiry_arg, &facts) {
                 push_outcome(
                     ctx,
@@ -244,6 +356,7 @@ fn analyze_js(ctx: &Ctx, f: &JsFile) -> Vec<Finding> {
                     &mut unresolved_done,
                 );
             }
+            finish(&mut out[before..], &recv, receiver, test.as_deref());
         }
     }
     out
@@ -478,6 +591,7 @@ fn regex_level(ctx: &Ctx, lang: Lang, display: &str, src: &str, error: &str) -> 
     FileResult {
         findings: out,
         regex_level: true,
+        facts: FileFacts::default(),
     }
 }
 
@@ -565,6 +679,8 @@ mod tests {
             tree: &tree,
             drupal_major,
             site_cms: None,
+            site_version: None,
+            test_path: None,
         };
         let src = if lang == Lang::Php && !src.starts_with("<?php") {
             format!("<?php\n{src}\n")
@@ -573,7 +689,9 @@ mod tests {
         };
         let res = analyze(&ctx, lang, "t", src);
         assert!(!res.regex_level, "example does not parse");
-        res.findings
+        let mut found = res.findings;
+        context::apply(&mut found, vec![(0, res.facts)]);
+        found
     }
 
     #[test]

@@ -13,6 +13,16 @@ pub struct JsFile {
     pub toks: Vec<Token>,
     pub partner: Vec<usize>,
     expires: std::sync::OnceLock<Vec<(usize, String)>>,
+    /// How each name is made or typed (`receiver`), read once per file.
+    pub(crate) decls: std::sync::OnceLock<std::collections::HashMap<String, Vec<JsDecl>>>,
+}
+
+/// How a JS name is made or typed: `x = new C(…)`, `x = createClient(…)`, `x: C`.
+#[derive(Debug, Clone)]
+pub enum JsDecl {
+    New(String),
+    Call(String),
+    Typed(String),
 }
 
 impl JsFile {
@@ -42,6 +52,7 @@ impl JsFile {
             toks,
             partner,
             expires: std::sync::OnceLock::new(),
+            decls: std::sync::OnceLock::new(),
         })
     }
 

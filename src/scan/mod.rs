@@ -7,10 +7,13 @@
 //! suppressions and the baseline (`suppress`). Printing is `print`'s job.
 
 pub mod analyze;
+pub mod callsite;
 pub mod cmd;
+pub mod context;
 pub mod js;
 pub mod php;
 pub mod print;
+pub mod receiver;
 pub mod rules;
 pub mod suppress;
 pub mod verdict;
@@ -111,6 +114,9 @@ pub struct ScanStats {
     pub suppressed: u64,
     /// Findings accepted by the baseline.
     pub baselined: u64,
+    /// Object-cache writes not reported because their group is non-persistent
+    /// (request-local: WordPress core's list or a `wp_cache_add_non_persistent_groups()`).
+    pub request_local: u64,
     /// CMS sites detected under PATH (their TTL lints are included).
     pub sites: Vec<ScannedSite>,
 }
@@ -209,7 +215,7 @@ pub fn scan(
     // Sites: config-level findings and the Drupal major version per subtree.
     let mut findings: Vec<Finding> = Vec::new();
     // (site root, CMS, Drupal major), longest root first.
-    let mut site_roots: Vec<(PathBuf, Cms, Option<u32>)> = Vec::new();
+    let mut site_roots: Vec<(PathBuf, Cms, Option<u32>, Option<String>)> = Vec::new();
     if meta.is_dir() {
         let mut derrs = Vec::new();
         let sites = crate::cms::walk_root(path, &crate::cms::RootWalk { max_depth: 2 }, &mut derrs);
@@ -230,7 +236,7 @@ pub fn scan(
             } else {
                 None
             };
-            site_roots.push((site.path.clone(), site.cms, major));
+            site_roots.push((site.path.clone(), site.cms, major, site.version.clone()));
             for lint in &site.lints {
                 if crate::lints::LINTS
                     .iter()
@@ -246,7 +252,7 @@ pub fn scan(
             });
         }
     }
-    site_roots.sort_by_key(|(p, _, _)| std::cmp::Reverse(p.as_os_str().len()));
+    site_roots.sort_by_key(|(p, _, _, _)| std::cmp::Reverse(p.as_os_str().len()));
 
     // Walk and prefilter.
     let mut excludes = sa.exclude.clone();
@@ -263,7 +269,10 @@ pub fn scan(
         follow: sa.follow,
         threads,
         prefilter: walk::prefilter(&rules),
-        sites: site_roots.iter().map(|(p, c, _)| (p.clone(), *c)).collect(),
+        sites: site_roots
+            .iter()
+            .map(|(p, c, _, _)| (p.clone(), *c))
+            .collect(),
     });
     stats.files_scanned = walked.files_scanned;
     stats.files_too_large = walked.files_too_large;
@@ -314,30 +323,37 @@ pub fn scan(
                         };
                         let src = String::from_utf8_lossy(&bytes).into_owned();
                         drop(bytes);
-                        let site = site_roots.iter().find(|(sp, _, _)| p.starts_with(sp));
+                        let site = site_roots.iter().find(|(sp, _, _, _)| p.starts_with(sp));
                         let ctx = analyze::Ctx {
                             rules: &rules,
                             tree: &tree,
                             drupal_major: site.and_then(|s| s.2),
                             site_cms: site.map(|s| s.1),
+                            site_version: site.and_then(|s| s.3.as_deref()),
+                            test_path: context::test_path(p.strip_prefix(path).unwrap_or(p)),
                         };
                         let res = analyze::analyze(&ctx, *lang, &p.display().to_string(), src);
                         if res.regex_level {
                             regex_level.fetch_add(1, Ordering::Relaxed);
                         }
-                        found.extend(res.findings);
+                        found.push((res.findings, res.facts));
                     }
                     (found, errs)
                 })
             })
             .collect();
         let mut all = Vec::new();
+        let mut facts = Vec::new();
         let mut errs = Vec::new();
         for h in handles {
-            let (f, e) = h.join().expect("analysis thread");
-            all.extend(f);
+            let (per_file, e) = h.join().expect("analysis thread");
+            for (f, ff) in per_file {
+                facts.push((all.len(), ff));
+                all.extend(f);
+            }
             errs.extend(e);
         }
+        stats.request_local = context::apply(&mut all, facts);
         (all, errs)
     });
     stats.files_regex_level = regex_level.load(Ordering::Relaxed);

@@ -28,6 +28,8 @@ pub const WP_TIME_CONSTANTS: &[(&str, i64)] = &[
 pub struct FnDecl {
     pub name: String,
     pub params: Vec<(String, Option<Expr>)>,
+    /// Token index of the parameter list's `(`.
+    pub popen: usize,
     /// Token indexes of the body's `{` and `}` (equal for abstract methods).
     pub open: usize,
     pub close: usize,
@@ -38,6 +40,8 @@ pub struct FnDecl {
 pub struct ClassDecl {
     pub name: String,
     pub extends: Option<String>,
+    /// Every name after `extends` and `implements` (interfaces extend several).
+    pub parents: Vec<String>,
     pub open: usize,
     pub close: usize,
     pub consts: Vec<(String, Expr, usize)>,
@@ -57,6 +61,8 @@ pub struct PhpFile {
     pub functions: Vec<FnDecl>,
     top: OnceLock<Vec<Stmt>>,
     expires: OnceLock<Vec<(usize, String)>>,
+    /// The file's namespace and `use` aliases (lowercase alias → name), read once.
+    pub(crate) names: OnceLock<(Option<String>, HashMap<String, String>)>,
 }
 
 /// Where an expression sits: its class and function (method), by index.
@@ -103,6 +109,7 @@ impl PhpFile {
             functions: Vec::new(),
             top: OnceLock::new(),
             expires: OnceLock::new(),
+            names: OnceLock::new(),
         };
         f.index();
         Ok(f)
@@ -118,14 +125,15 @@ impl PhpFile {
             functions: Vec::new(),
             top: OnceLock::new(),
             expires: OnceLock::new(),
+            names: OnceLock::new(),
         }
     }
 
-    fn is_punct(&self, i: usize, p: &str) -> bool {
+    pub(crate) fn is_punct(&self, i: usize, p: &str) -> bool {
         matches!(self.toks.get(i), Some(Token { kind: Tok::Punct(x), .. }) if *x == p)
     }
 
-    fn ident(&self, i: usize) -> Option<&str> {
+    pub(crate) fn ident(&self, i: usize) -> Option<&str> {
         match self.toks.get(i) {
             Some(Token {
                 kind: Tok::Ident(s),
@@ -148,18 +156,21 @@ impl PhpFile {
                     if let Some(name) = self.ident(i + 1).map(str::to_string) {
                         let mut j = i + 2;
                         let mut extends = None;
+                        let mut parents = Vec::new();
                         while j < n && !self.is_punct(j, "{") && !self.is_punct(j, ";") {
-                            if self
-                                .ident(j)
-                                .is_some_and(|w| w.eq_ignore_ascii_case("extends"))
-                            {
-                                extends = self.ident(j + 1).map(str::to_string);
+                            if let Some(w) = self.ident(j) {
+                                if w.eq_ignore_ascii_case("extends") {
+                                    extends = self.ident(j + 1).map(str::to_string);
+                                } else if !w.eq_ignore_ascii_case("implements") {
+                                    parents.push(w.to_string());
+                                }
                             }
                             j += 1;
                         }
                         if self.is_punct(j, "{") {
                             let close = self.partner[j];
-                            let class = self.class_body(name, extends, j, close);
+                            let mut class = self.class_body(name, extends, j, close);
+                            class.parents = parents;
                             self.classes.push(class);
                             i = close + 1;
                             continue;
@@ -208,6 +219,7 @@ impl PhpFile {
         Some(FnDecl {
             name,
             params,
+            popen,
             open,
             close,
             stmts: OnceLock::new(),
@@ -286,6 +298,7 @@ impl PhpFile {
         ClassDecl {
             name,
             extends,
+            parents: Vec::new(),
             open,
             close,
             consts,
@@ -358,10 +371,45 @@ impl PhpFile {
     /// (`$this->cache`, `\Drupal::cache('render')`).
     pub fn receiver(&self, name_idx: usize) -> &str {
         let arrow = name_idx - 1;
+        let j = self.receiver_start(name_idx);
+        if j >= arrow {
+            return "";
+        }
+        &self.src[self.toks[j].start..self.toks[arrow].start]
+    }
+
+    /// Token index where the receiver of the method call named at `name_idx` starts
+    /// (`name_idx - 1`, the arrow, when there is none).
+    pub fn receiver_start(&self, name_idx: usize) -> usize {
+        let arrow = name_idx - 1;
         let mut j = arrow;
         while j > 0 {
             let k = j - 1;
             match &self.toks[k].kind {
+                // A statement keyword before the receiver is not part of it.
+                Tok::Ident(w)
+                    if matches!(
+                        w.to_ascii_lowercase().as_str(),
+                        "return"
+                            | "echo"
+                            | "print"
+                            | "yield"
+                            | "throw"
+                            | "else"
+                            | "case"
+                            | "and"
+                            | "or"
+                            | "xor"
+                            | "instanceof"
+                            | "clone"
+                            | "include"
+                            | "require"
+                            | "include_once"
+                            | "require_once"
+                    ) =>
+                {
+                    break;
+                }
                 Tok::Ident(_) | Tok::Var(_) | Tok::Punct("->" | "?->" | "::" | "\\") => j = k,
                 Tok::Punct(")" | "]") => {
                     let p = self.partner[k];
@@ -373,10 +421,7 @@ impl PhpFile {
                 _ => break,
             }
         }
-        if j >= arrow {
-            return "";
-        }
-        &self.src[self.toks[j].start..self.toks[arrow].start]
+        j
     }
 
     pub fn loc(&self, line: usize) -> String {
@@ -437,6 +482,8 @@ pub struct TreeIndex {
     pub root: PathBuf,
     pub classes: Mutex<HashMap<String, Option<ClassRef>>>,
     pub functions: Mutex<HashMap<(PathBuf, String), Option<ClassRef>>>,
+    /// `php_files` indexes by normalised file stem, built on the first class lookup.
+    pub stems: OnceLock<HashMap<String, Vec<usize>>>,
 }
 
 fn norm_name(s: &str) -> String {
@@ -462,13 +509,18 @@ impl TreeIndex {
             return hit.clone();
         }
         let want = norm_name(short);
-        let mut found = None;
-        for path in &self.php_files {
-            let display = path.display().to_string();
-            let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
-            if norm_name(stem) != want {
-                continue;
+        let stems = self.stems.get_or_init(|| {
+            let mut m: HashMap<String, Vec<usize>> = HashMap::new();
+            for (i, path) in self.php_files.iter().enumerate() {
+                let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+                m.entry(norm_name(stem)).or_default().push(i);
             }
+            m
+        });
+        let mut found = None;
+        for &i in stems.get(&want).map_or(&[][..], Vec::as_slice) {
+            let path = &self.php_files[i];
+            let display = path.display().to_string();
             let Ok(bytes) = read_limited(path, self.max_filesize) else {
                 continue;
             };

@@ -42,6 +42,8 @@ pub enum Verdict {
     RedisSet,
     NeedsExpire,
     MedusaCaching,
+    /// Not a write: `wp_cache_add_non_persistent_groups()` declares request-local groups.
+    NonPersistentGroups,
 }
 
 #[derive(Debug, Deserialize)]
@@ -87,6 +89,8 @@ pub struct MatchSpec {
     #[serde(default)]
     pub receiver_not: Option<String>,
     #[serde(default)]
+    pub api: Option<String>,
+    #[serde(default)]
     pub client_receiver: Option<String>,
     #[serde(default)]
     pub client_context: Option<String>,
@@ -111,6 +115,8 @@ pub struct Matcher {
     pub min_args: usize,
     pub receiver: Option<Regex>,
     pub receiver_not: Option<Regex>,
+    /// The API the receiver must be when its type is known (see `receiver.rs`).
+    pub api: Option<String>,
     pub client_receiver: Option<Regex>,
     pub client_context: Option<Regex>,
     pub requires: Option<Regex>,
@@ -171,6 +177,7 @@ impl RuleSet {
                     min_args: m.min_args,
                     receiver: regex(&m.receiver, "receiver", &spec.id)?,
                     receiver_not: regex(&m.receiver_not, "receiver-not", &spec.id)?,
+                    api: m.api.clone(),
                     client_receiver: regex(&m.client_receiver, "client-receiver", &spec.id)?,
                     client_context: regex(&m.client_context, "client-context", &spec.id)?,
                     requires: regex(&m.requires, "requires", &spec.id)?,

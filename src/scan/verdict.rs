@@ -335,6 +335,7 @@ pub fn judge(verdict: Verdict, expiry_arg: Option<usize>, f: &CallFacts) -> Vec<
                 )
             }
         }
+        Verdict::NonPersistentGroups => Vec::new(),
         Verdict::MedusaCaching => {
             let Some(r) = arg else { return Vec::new() };
             let Ok(Val::Map(props)) = &r.v else {
