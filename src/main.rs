@@ -15,6 +15,7 @@ mod redis_audit;
 mod report;
 mod scan;
 mod syntax;
+mod term;
 
 use std::process::ExitCode;
 

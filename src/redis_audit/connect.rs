@@ -254,6 +254,16 @@ impl Endpoint {
         }
     }
 
+    /// `host:port` or the socket path, for sentences about the server itself.
+    pub fn addr_display(&self) -> String {
+        match &self.addr {
+            Addr::Tcp { host, port } | Addr::Tls { host, port } => {
+                format!("{}:{port}", bracket(host))
+            }
+            Addr::Unix { path } => path.clone(),
+        }
+    }
+
     /// The endpoint without a db (for cluster nodes and headers).
     pub fn server_label(&self) -> String {
         let user = self

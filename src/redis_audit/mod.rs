@@ -1,8 +1,9 @@
 //! `rcfg audit-ttl --redis URL`: the read-only live keyspace audit.
 //!
 //! Flow: resolve flags and `[redis]`/`[policy]` ([`RedisArgs`], [`RedisConfig`]), connect
-//! ([`connect`]), read `INFO keyspace` for an instant estimate, find the targets (one db,
-//! every db with `--all-dbs`, every primary of a cluster), walk each with [`scan`] over a
+//! ([`connect`]), read `INFO keyspace` for an instant estimate, find the targets (every db
+//! `INFO keyspace` lists, or the one `--db`/the URL names; every primary of a cluster), walk
+//! each with [`scan`] over a
 //! [`wire`], group keys with [`namespace`], attribute them to sites (`--sites`), then turn the
 //! result into a [`LiveReport`] and policy findings ([`policy`]); [`human`] prints the table.
 //! Problems reaching Redis become `report.errors` (exit 2); policy violations become findings
@@ -57,11 +58,12 @@ pub struct RedisArgs {
 /// The rest of the live-audit flags (boxed to keep the subcommand enum small).
 #[derive(Debug, Default, Args)]
 pub struct LiveArgs {
-    /// Database to audit (overrides the URL's).
+    /// Audit only this database (overrides the URL's) [default: every database INFO
+    /// keyspace lists, unless the URL names one].
     #[arg(long, value_name = "N", conflicts_with = "all_dbs")]
     pub db: Option<i64>,
 
-    /// Audit every database that INFO keyspace lists.
+    /// Audit every database that INFO keyspace lists, even when the URL names one.
     #[arg(long)]
     pub all_dbs: bool,
 
@@ -93,7 +95,8 @@ pub struct LiveArgs {
     #[arg(long, value_name = "DURATION")]
     pub connect_timeout: Option<String>,
 
-    /// Per-reply read timeout [default: 10s].
+    /// Deadline for each reply (a whole SCAN page or PTTL batch, however slowly it
+    /// arrives) [default: 10s].
     #[arg(long, value_name = "DURATION")]
     pub read_timeout: Option<String>,
 
@@ -206,6 +209,10 @@ pub struct LiveReport {
     /// With `--sites`: each site claim on an audited endpoint/db and what it holds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sites: Option<Vec<SiteReport>>,
+    /// The audit stopped before any key was read (bad URL, unreachable, auth, not Redis):
+    /// human output then shows the error alone, never an empty table.
+    #[serde(skip)]
+    pub aborted: bool,
 }
 
 #[derive(Debug, Default, Clone, Serialize)]
@@ -223,6 +230,12 @@ pub struct ServerReport {
     pub memory: bool,
     pub delimiter: String,
     pub depth: usize,
+    /// The databases read, in order (every database `INFO keyspace` lists with keys, unless
+    /// `--db` or the URL names one; `[0]` for a cluster).
+    pub databases: Vec<i64>,
+    /// Databases `INFO keyspace` lists with keys that this run did not read (narrowed by
+    /// `--db` or the URL).
+    pub databases_not_read: Vec<i64>,
 }
 
 #[derive(Debug, Default, Clone, Serialize)]
@@ -478,6 +491,7 @@ pub fn audit(args: &AuditArgs, config: &FileConfig, report: &mut AuditReport) ->
             let mut live = LiveReport::default();
             live.server.endpoint = shown;
             live.server.mode = "standalone".to_string();
+            live.aborted = true;
             report.live = Some(live);
             return Ok(());
         }
@@ -492,6 +506,8 @@ pub fn audit(args: &AuditArgs, config: &FileConfig, report: &mut AuditReport) ->
             memory: r.scan.memory,
             delimiter: (r.classifier.delimiter as char).to_string(),
             depth: r.classifier.depth,
+            databases: Vec::new(),
+            databases_not_read: Vec::new(),
         },
         ..LiveReport::default()
     };
@@ -504,6 +520,7 @@ pub fn audit(args: &AuditArgs, config: &FileConfig, report: &mut AuditReport) ->
                 message,
             });
             live.totals.elapsed_ms = started.elapsed().as_millis() as u64;
+            live.aborted = true;
             report.live = Some(live);
             return Ok(());
         }
@@ -608,6 +625,11 @@ pub fn audit(args: &AuditArgs, config: &FileConfig, report: &mut AuditReport) ->
         }
     }
     progress.finish_and_clear();
+    live.aborted = !live.targets.is_empty()
+        && live
+            .targets
+            .iter()
+            .all(|t| t.error.is_some() && t.keys_scanned == 0);
 
     for ((endpoint, db, name), (acc, site)) in merged {
         live.namespaces.push(namespace_report(
@@ -726,30 +748,31 @@ fn namespace_report(
     }
 }
 
-/// Connect to the seed, read the topology and `INFO keyspace`, and list what to walk.
+/// Connect to the seed, read the topology and `INFO keyspace`, and list what to walk: the
+/// one database asked for (`--db`, the URL's), else every database `INFO keyspace` lists.
 /// The error carries the db it concerns and a precise message.
 fn find_targets(r: &Resolved, live: &mut LiveReport) -> Result<Vec<Target>, (i64, String)> {
     let ep = &r.endpoint;
-    let db = r.db.or(ep.url_db).unwrap_or(0);
-    let mut con = ep.connect(db).map_err(|e| (db, e))?;
-    let cluster_info =
-        scan::info(&mut con, "cluster").map_err(|e| (db, ep.describe(&e, db, false)))?;
+    let narrowed = if r.all_dbs { None } else { r.db.or(ep.url_db) };
+    let db = narrowed.unwrap_or(0);
+    let mut con = wire::Wire::connect(ep, db).map_err(|e| (db, e))?;
+    let cluster_info = scan::info(&mut con, ep, "cluster").map_err(|e| (db, e))?;
     let is_cluster = cluster_info
         .lines()
         .any(|l| l.trim() == "cluster_enabled:1");
     if is_cluster {
         live.server.mode = "cluster".to_string();
+        live.server.databases = vec![0];
         let tls = matches!(ep.addr, Addr::Tls { .. });
-        let primaries = scan::cluster_primaries(&mut con, tls).map_err(|e| (0, e))?;
+        let primaries = scan::cluster_primaries(&mut con, ep, tls).map_err(|e| (0, e))?;
         let mut targets = Vec::new();
         for (host, port) in primaries {
             let node = ep.at(&host, port);
             live.server.nodes.push(node.server_label());
-            let mut ncon = node
-                .connect(0)
+            let mut ncon = wire::Wire::connect(&node, 0)
                 .map_err(|e| (0, format!("{}: {e}", node.server_label())))?;
-            let ks =
-                scan::info(&mut ncon, "keyspace").map_err(|e| (0, node.describe(&e, 0, false)))?;
+            let ks = scan::info(&mut ncon, &node, "keyspace")
+                .map_err(|e| (0, format!("{}: {e}", node.server_label())))?;
             let (keys, expires) = scan::parse_keyspace(&ks).get(&0).copied().unwrap_or((0, 0));
             targets.push(Target {
                 endpoint: node,
@@ -761,14 +784,20 @@ fn find_targets(r: &Resolved, live: &mut LiveReport) -> Result<Vec<Target>, (i64
         }
         return Ok(targets);
     }
-    let ks = scan::info(&mut con, "keyspace").map_err(|e| (db, ep.describe(&e, db, false)))?;
+    let ks = scan::info(&mut con, ep, "keyspace").map_err(|e| (db, e))?;
     let keyspace = scan::parse_keyspace(&ks);
-    let dbs: Vec<i64> = if r.all_dbs {
-        let listed: Vec<i64> = keyspace.keys().copied().collect();
-        if listed.is_empty() { vec![db] } else { listed }
-    } else {
-        vec![db]
+    let listed: Vec<i64> = keyspace
+        .iter()
+        .filter(|(_, (keys, _))| *keys > 0)
+        .map(|(d, _)| *d)
+        .collect();
+    let dbs: Vec<i64> = match narrowed {
+        Some(d) => vec![d],
+        None if listed.is_empty() => vec![0],
+        None => listed.clone(),
     };
+    live.server.databases = dbs.clone();
+    live.server.databases_not_read = listed.into_iter().filter(|d| !dbs.contains(d)).collect();
     Ok(dbs
         .into_iter()
         .map(|d| {

@@ -1,0 +1,259 @@
+//! `rcfg audit-ttl --redis` against servers that misbehave: fake servers written here (a
+//! std `TcpListener` thread that drips one byte at a time, floods an endless line, answers
+//! HTTP, or announces a gigantic reply) and a real `redis-server` with `requirepass` given a
+//! wrong password or a database that does not exist. Each case must end within its time
+//! bound with exit 2 and one clear error, and never print an empty report before it.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+use common::redis_server::{RedisServer, ServerOpts, c, exec};
+use common::{json_of, rcfg};
+
+/// A fake server on a free loopback port; `serve` runs once per accepted connection (in its
+/// own thread) after the client's first bytes have been read.
+fn fake_server(serve: fn(&mut TcpStream)) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 512];
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+                let _ = stream.read(&mut buf);
+                serve(&mut stream);
+            });
+        }
+    });
+    port
+}
+
+/// Run the audit with `--format FORMAT`; (exit code, stdout, stderr, elapsed).
+fn run(url: &str, format: &str, extra: &[&str]) -> (i32, String, String, Duration) {
+    let t = Instant::now();
+    let out = rcfg()
+        .args(["audit-ttl", "--format", format, "--redis", url])
+        .args(extra)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        t.elapsed(),
+    )
+}
+
+fn json_error(url: &str, extra: &[&str]) -> (i32, serde_json::Value, Duration) {
+    let t = Instant::now();
+    let out = rcfg()
+        .args(["audit-ttl", "--format", "json", "--redis", url])
+        .args(extra)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    (out.status.code().unwrap_or(-1), json_of(&out), t.elapsed())
+}
+
+/// Human output that is exactly one error line about `needle` (no table, no summary).
+fn assert_error_only(stdout: &str, needle: &str) {
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "expected one line, got:\n{stdout}");
+    assert!(lines[0].starts_with("error: "), "{stdout}");
+    assert!(lines[0].contains(needle), "{stdout}");
+    for empty_report in ["Redis audit:", "(no keys)", "scanned 0 keys", "0 findings"] {
+        assert!(!stdout.contains(empty_report), "{stdout}");
+    }
+}
+
+#[test]
+fn an_http_port_is_named_in_one_line() {
+    let port = fake_server(|s| {
+        let _ = s.write_all(
+            b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nBad request\n",
+        );
+    });
+    let url = format!("redis://127.0.0.1:{port}");
+    let (code, out, err, elapsed) = run(&url, "human", &[]);
+    assert_eq!(code, 2, "{out}{err}");
+    let expected = format!("127.0.0.1:{port} does not speak the Redis protocol (got `HTTP/1.1`)");
+    assert_error_only(&out, &expected);
+    assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
+
+    let (code, r, _) = json_error(&url, &[]);
+    assert_eq!(code, 2);
+    assert_eq!(r["errors"][0]["message"], expected);
+    assert_eq!(r["errors"].as_array().unwrap().len(), 1, "{r:#}");
+}
+
+#[test]
+fn a_server_that_drips_one_byte_at_a_time_hits_the_total_deadline() {
+    // A status line that starts like Redis and never ends, one byte every 200ms: each read
+    // succeeds well within --read-timeout, so only a total deadline stops it.
+    let port = fake_server(|s| {
+        let _ = s.write_all(b"+");
+        for _ in 0..600 {
+            std::thread::sleep(Duration::from_millis(200));
+            if s.write_all(b"O").is_err() {
+                return;
+            }
+        }
+    });
+    let url = format!("redis://127.0.0.1:{port}");
+    let (code, out, err, elapsed) = run(&url, "human", &["--read-timeout", "1s"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert_error_only(&out, "timed out after 1s (read)");
+    assert!(elapsed < Duration::from_secs(8), "took {elapsed:?}");
+}
+
+#[test]
+fn an_endless_line_is_cut_at_the_line_limit() {
+    let port = fake_server(|s| {
+        let _ = s.write_all(b"+");
+        let chunk = vec![b'a'; 64 * 1024];
+        // At most 1 GiB: rcfg must give up long before (it reads at most 64 KiB of a line).
+        for _ in 0..16 * 1024 {
+            if s.write_all(&chunk).is_err() {
+                return;
+            }
+        }
+    });
+    let url = format!("redis://127.0.0.1:{port}");
+    let (code, r, elapsed) = json_error(&url, &["--read-timeout", "20s"]);
+    assert_eq!(code, 2, "{r:#}");
+    let msg = r["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains(&format!(
+            "127.0.0.1:{port} sent a reply line longer than 64 KiB"
+        )),
+        "{msg}"
+    );
+    assert!(elapsed < Duration::from_secs(15), "took {elapsed:?}");
+}
+
+#[test]
+fn a_gigantic_announced_reply_is_refused_without_allocating_it() {
+    let port = fake_server(|s| {
+        let _ = s.write_all(b"$2147483000\r\nabc");
+        std::thread::sleep(Duration::from_secs(3));
+    });
+    let url = format!("redis://127.0.0.1:{port}");
+    let (code, r, elapsed) = json_error(&url, &[]);
+    assert_eq!(code, 2, "{r:#}");
+    let msg = r["errors"][0]["message"].as_str().unwrap();
+    assert!(msg.contains("a string of 2147483000 bytes"), "{msg}");
+    assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
+}
+
+#[test]
+fn a_server_that_closes_at_once_is_an_error_not_an_empty_report() {
+    let port = fake_server(|_| {});
+    let url = format!("redis://127.0.0.1:{port}");
+    let (code, out, err, _) = run(&url, "human", &[]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert_error_only(&out, "closed the connection");
+}
+
+#[test]
+fn wrong_password_and_missing_database_print_the_error_alone() {
+    let s = RedisServer::start_with(ServerOpts {
+        tcp: true,
+        password: Some("right-Pa55".into()),
+        ..ServerOpts::default()
+    });
+    exec(&mut s.con(0), &[c(&["SET", "app:k:1", "v"])]);
+    let port = s.port.unwrap();
+
+    let url = format!("redis://:wrong-Pa55@127.0.0.1:{port}");
+    let (code, out, err, elapsed) = run(&url, "human", &[]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert_error_only(&out, "authentication failed");
+    assert!(!out.contains("wrong-Pa55") && !err.contains("wrong-Pa55"));
+    assert!(elapsed < Duration::from_secs(10));
+
+    // No password at all: the first command is refused with NOAUTH.
+    let (code, out, _, _) = run(&format!("redis://127.0.0.1:{port}"), "human", &[]);
+    assert_eq!(code, 2);
+    assert_error_only(&out, "authentication required");
+
+    let url = format!("redis://:right-Pa55@127.0.0.1:{port}?db=99");
+    let (code, out, err, _) = run(&url, "human", &[]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert_error_only(&out, "database 99 does not exist");
+
+    // The right password reads the key (so the errors above are about the inputs).
+    let url = format!("redis://:right-Pa55@127.0.0.1:{port}");
+    let (code, r, _) = json_error(&url, &[]);
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(r["totals"]["keys"], 1);
+}
+
+#[test]
+fn key_names_with_bidi_and_escape_sequences_are_shown_escaped() {
+    let s = RedisServer::start();
+    let mut con = s.con(0);
+    for key in [
+        "evil:\u{202e}gpj.php:1",
+        "ansi:\x1b[2J\x1b]0;owned\x07:1",
+        "iso:\u{2066}x\u{2069}:1",
+    ] {
+        redis::cmd("SET").arg(key).arg("v").exec(&mut con).unwrap();
+    }
+    let (code, out, err, _) = run(&s.unix_url(), "human", &[]);
+    assert_eq!(code, 1, "{out}{err}");
+    for raw in ['\u{202e}', '\x1b', '\x07', '\u{2066}', '\u{2069}'] {
+        assert!(
+            !out.contains(raw),
+            "raw {raw:?} in the terminal output:\n{out}"
+        );
+    }
+    assert!(out.contains("evil:\\u{202e}gpj.php"), "{out}");
+    assert!(out.contains("iso:\\u{2066}x\\u{2069}"), "{out}");
+    assert!(out.contains("ansi:\\x1b[2J\\x1b]0;owned\\x07"), "{out}");
+
+    // JSON keeps the text exactly: Unicode as is, control bytes as documented `\xNN`.
+    let (_, r, _) = json_error(&s.unix_url(), &[]);
+    let names: Vec<&str> = r["namespaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["namespace"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"evil:\u{202e}gpj.php"), "{names:?}");
+    assert!(
+        names.contains(&"ansi:\\x1b[2J\\x1b]0;owned\\x07"),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn detect_escapes_site_paths_in_the_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("shop\u{202e}php.evil\x1b[31m");
+    common::copy_tree(&common::fixture("wordpress-classic-redis"), &site);
+    let out = rcfg()
+        .args(["detect", site.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("shop\\u{202e}php.evil\\x1b[31m"), "{text}");
+    assert!(
+        !text.contains('\u{202e}') && !text.contains('\x1b'),
+        "{text}"
+    );
+    // JSON has the exact path.
+    let out = rcfg()
+        .args(["detect", "--format", "json", site.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let r = json_of(&out);
+    assert!(
+        r.to_string().contains("shop\u{202e}php.evil\\u001b[31m"),
+        "{r}"
+    );
+}
