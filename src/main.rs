@@ -12,6 +12,7 @@ mod lints;
 mod model;
 mod patch;
 mod redis_audit;
+mod redis_url;
 mod report;
 mod scan;
 mod syntax;

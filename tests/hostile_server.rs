@@ -257,3 +257,75 @@ fn detect_escapes_site_paths_in_the_table() {
         "{r}"
     );
 }
+
+/// URLs a user may type with a password that breaks them, each holding the marker `Zq9`.
+const BROKEN_URLS: [&str; 6] = [
+    "redis://:pa/ss-Zq9@127.0.0.1:6379/0",
+    "redis://:pa?ss-Zq9@127.0.0.1:6379",
+    "redis://:pa#ss-Zq9@127.0.0.1:6379",
+    "default:Zq9-secret@127.0.0.1:6379",
+    "redis://127.0.0.1:6379/0?password=Zq9-secret&bogus=1",
+    "unix://Zq9-secret",
+];
+
+#[test]
+fn a_url_that_does_not_parse_never_shows_its_password_in_any_format() {
+    for url in BROKEN_URLS {
+        for format in ["json", "human", "sarif", "github"] {
+            let (code, out, err, _) = run(url, format, &[]);
+            assert_eq!(code, 2, "{url} {format}: {out}{err}");
+            assert!(
+                !out.contains("Zq9") && !err.contains("Zq9"),
+                "{url} leaked in {format}:\n{out}{err}"
+            );
+            assert!(
+                out.contains("<unparsable Redis URL>"),
+                "{url} {format}: {out}"
+            );
+        }
+        let (_, r, _) = json_error(url, &[]);
+        assert_eq!(r["errors"][0]["target"], "<unparsable Redis URL>", "{r:#}");
+        assert_eq!(r["server"]["endpoint"], "<unparsable Redis URL>", "{r:#}");
+    }
+    // The hint names the likely cause without quoting it.
+    let (_, r, _) = json_error(BROKEN_URLS[0], &[]);
+    let msg = r["errors"][0]["message"].as_str().unwrap();
+    assert!(msg.contains("percent-encode it"), "{msg}");
+}
+
+#[test]
+fn apply_refuses_a_broken_url_without_showing_it_and_decodes_like_the_audit() {
+    let (_tmp, site) = common::copy_fixture("wordpress-classic");
+    for url in BROKEN_URLS {
+        let out = rcfg()
+            .args(["apply", "--dry-run", site.to_str().unwrap(), "--url", url])
+            .output()
+            .unwrap();
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_ne!(out.status.code(), Some(0), "{url}: {all}");
+        assert!(!all.contains("Zq9"), "{url} leaked: {all}");
+    }
+    // `p%40ss` is the password `p@ss`, in apply as in the audit.
+    let out = rcfg()
+        .args([
+            "apply",
+            site.to_str().unwrap(),
+            "--url",
+            "redis://:p%40ss@10.0.0.5:6380/2",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let config = std::fs::read_to_string(site.join("wp-config.php")).unwrap();
+    assert!(config.contains("'p@ss'"), "{config}");
+    assert!(!config.contains("p%40ss"), "{config}");
+}

@@ -19,6 +19,8 @@ pub mod namespace;
 pub mod policy;
 pub mod scan;
 pub mod wire;
+#[cfg(test)]
+mod wire_fuzz;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
