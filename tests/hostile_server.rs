@@ -329,3 +329,22 @@ fn apply_refuses_a_broken_url_without_showing_it_and_decodes_like_the_audit() {
     assert!(config.contains("'p@ss'"), "{config}");
     assert!(!config.contains("p%40ss"), "{config}");
 }
+
+#[test]
+fn a_tls_handshake_that_drips_hits_the_connect_deadline() {
+    // A TLS record header, then one byte every 200ms: a per-read timeout would wait forever.
+    let port = fake_server(|s| {
+        let _ = s.write_all(b"\x16\x03\x03\x40\x00");
+        for _ in 0..600 {
+            std::thread::sleep(Duration::from_millis(200));
+            if s.write_all(b"\x02").is_err() {
+                return;
+            }
+        }
+    });
+    let url = format!("rediss://127.0.0.1:{port}");
+    let (code, out, err, elapsed) = run(&url, "human", &["--connect-timeout", "1s"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert_error_only(&out, "TLS handshake failed");
+    assert!(elapsed < Duration::from_secs(8), "took {elapsed:?}");
+}

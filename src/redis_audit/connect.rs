@@ -10,10 +10,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use redis::{
-    ClientTlsConfig, ConnectionAddr, ConnectionInfo, IntoConnectionInfo, RedisConnectionInfo,
-    TlsCertificates,
-};
 
 use crate::model::Transport;
 
@@ -164,107 +160,6 @@ impl Endpoint {
         ep
     }
 
-    fn connection_info(&self, db: i64) -> Result<ConnectionInfo> {
-        let addr = match &self.addr {
-            Addr::Tcp { host, port } => ConnectionAddr::Tcp(host.clone(), *port),
-            Addr::Tls { host, port } => ConnectionAddr::TcpTls {
-                host: host.clone(),
-                port: *port,
-                insecure: self.tls.insecure,
-                tls_params: None,
-            },
-            Addr::Unix { path } => ConnectionAddr::Unix(PathBuf::from(path)),
-        };
-        let mut redis = RedisConnectionInfo::default()
-            .set_db(db)
-            .set_skip_set_lib_name();
-        if let Some(password) = &self.password {
-            redis = redis.set_password(password);
-            if let Some(user) = &self.user {
-                redis = redis.set_username(user);
-            }
-        }
-        let info = addr
-            .into_connection_info()
-            .context("building the connection")?
-            .set_redis_settings(redis)
-            .set_tcp_settings(redis::io::tcp::TcpSettings::default().set_nodelay(true));
-        Ok(info)
-    }
-
-    fn client(&self, db: i64) -> Result<redis::Client> {
-        let info = self.connection_info(db)?;
-        let wants_files =
-            self.tls.ca.is_some() || self.tls.cert.is_some() || self.tls.key.is_some();
-        if !matches!(self.addr, Addr::Tls { .. }) {
-            if wants_files || self.tls.insecure {
-                bail!("--tls-* options need a rediss:// URL");
-            }
-            return redis::Client::open(info).context("building the client");
-        }
-        if !wants_files {
-            return redis::Client::open(info).context("building the client");
-        }
-        let read = |p: &PathBuf, what: &str| {
-            std::fs::read(p)
-                .with_context(|| format!("cannot read the TLS {what} file {}", p.display()))
-        };
-        let root_cert = self.tls.ca.as_ref().map(|p| read(p, "CA")).transpose()?;
-        let client_tls = match (&self.tls.cert, &self.tls.key) {
-            (Some(c), Some(k)) => Some(ClientTlsConfig {
-                client_cert: read(c, "certificate")?,
-                client_key: read(k, "key")?,
-            }),
-            (None, None) => None,
-            _ => bail!("--tls-cert and --tls-key go together"),
-        };
-        redis::Client::build_with_tls(
-            info,
-            TlsCertificates {
-                client_tls,
-                root_cert,
-            },
-        )
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "TLS setup failed: {e} (the key must be PEM PKCS#8, the certificates PEM)"
-            )
-        })
-    }
-
-    /// Open one connection to `db` (AUTH and SELECT happen here), with the read timeout set.
-    /// The error text is already the precise, user-facing reason.
-    pub fn connect(&self, db: i64) -> Result<redis::Connection, String> {
-        let client = self.client(db).map_err(|e| format!("{e:#}"))?;
-        let con = client
-            .get_connection_with_timeout(self.connect_timeout)
-            .map_err(|e| self.describe(&e, db, true))?;
-        con.set_read_timeout(Some(self.read_timeout))
-            .and_then(|()| con.set_write_timeout(Some(self.read_timeout)))
-            .map_err(|e| self.describe(&e, db, false))?;
-        Ok(con)
-    }
-
-    /// A precise, password-free description of a connection or command error.
-    pub fn describe(&self, err: &redis::RedisError, db: i64, connecting: bool) -> String {
-        let text = err.to_string();
-        let mut kind = io_error(err).map(std::io::Error::kind);
-        if kind.is_none() && err.is_connection_refusal() {
-            kind = Some(std::io::ErrorKind::ConnectionRefused);
-        }
-        if kind.is_none() && err.is_timeout() {
-            kind = Some(std::io::ErrorKind::TimedOut);
-        }
-        let code = if err.kind() == redis::ErrorKind::AuthenticationFailed {
-            "WRONGPASS"
-        } else {
-            err.code().unwrap_or_default()
-        };
-        let detail = err.detail().unwrap_or_default();
-        let dropped = connecting && (err.is_connection_dropped() || text.contains("reset"));
-        self.describe_parts(kind, code, detail, &text, db, connecting, dropped)
-    }
-
     /// The same for an I/O error on a raw connection.
     pub fn describe_io(&self, err: &std::io::Error, connecting: bool) -> String {
         let text = err.to_string();
@@ -374,17 +269,6 @@ impl Endpoint {
         }
         text.to_string()
     }
-}
-
-fn io_error(err: &redis::RedisError) -> Option<&std::io::Error> {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
-    while let Some(e) = source {
-        if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            return Some(io);
-        }
-        source = e.source();
-    }
-    None
 }
 
 fn bracket(host: &str) -> String {

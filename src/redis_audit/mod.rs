@@ -18,6 +18,7 @@ pub mod human;
 pub mod namespace;
 pub mod policy;
 pub mod scan;
+mod socket;
 pub mod wire;
 #[cfg(test)]
 mod wire_fuzz;
@@ -378,8 +379,7 @@ fn resolve(args: &LiveArgs, url: &str, config: &FileConfig) -> Result<Resolved> 
     let password_file = args.password_file.clone().or(rc.password_file);
     let password = match &password_file {
         Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("cannot read the password file {}", p.display()))?;
+            let text = crate::fsutil::read_config(p).context("cannot read the password file")?;
             Some(text.lines().next().unwrap_or_default().to_string())
         }
         None => parsed.password.clone().or_else(|| {

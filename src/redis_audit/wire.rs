@@ -1,8 +1,8 @@
 //! The live audit's connection: a small RESP2 reader/writer over a plain unix or TCP socket,
 //! used for every command of the audit (handshake, `INFO`, cluster topology, `SCAN`, the
-//! `PTTL` pipelines). Replies are parsed in place (no `Value` tree, no per-reply allocation
-//! for integers), which halves rcfg's own CPU per key. TLS connections go through the `redis`
-//! crate instead ([`Wire::Crate`]).
+//! `PTTL` pipelines), over the stream of [`super::socket`] (unix, TCP or TLS). Replies are
+//! parsed in place (no `Value` tree, no per-reply allocation for integers), which halves
+//! rcfg's own CPU per key.
 //!
 //! Hostile servers: every reply group (a handshake reply, an `INFO`, one SCAN page, one PTTL
 //! pipeline batch) has a *total* deadline (`--read-timeout`, measured from when rcfg starts
@@ -14,14 +14,12 @@
 //! The handshake is the same as the crate's: `AUTH` when a password is set, `SELECT` for a
 //! non-zero db, nothing else.
 
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
-use std::os::unix::net::UnixStream;
-use std::time::{Duration, Instant};
+use std::io::{self, BufRead, BufReader, Write};
 
 use redis::Value;
 
 use super::connect::{Addr, Endpoint};
+use super::socket::Conn;
 
 /// One reply, borrowed from the wire's buffers.
 #[derive(Debug, PartialEq)]
@@ -238,110 +236,9 @@ fn preview(buf: &[u8]) -> String {
     s
 }
 
-enum Stream {
-    Unix(UnixStream),
-    Tcp(TcpStream),
-}
-
-impl Stream {
-    fn set_read_timeout(&self, d: Duration) -> io::Result<()> {
-        match self {
-            Stream::Unix(s) => s.set_read_timeout(Some(d)),
-            Stream::Tcp(s) => s.set_read_timeout(Some(d)),
-        }
-    }
-}
-
-impl Read for Stream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Stream::Unix(s) => s.read(buf),
-            Stream::Tcp(s) => s.read(buf),
-        }
-    }
-}
-
-impl Write for Stream {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Stream::Unix(s) => s.write(buf),
-            Stream::Tcp(s) => s.write(buf),
-        }
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// The read half with a total deadline: each read waits at most until `deadline`, so a server
-/// that drips one byte per second cannot stretch a reply past it.
-struct Timed {
-    stream: Stream,
-    /// The full per-group allowance (`--read-timeout`).
-    allowance: Duration,
-    deadline: Option<Instant>,
-    /// The socket's current read timeout.
-    current: Duration,
-}
-
-impl Timed {
-    fn begin(&mut self) -> io::Result<()> {
-        self.deadline = Some(Instant::now() + self.allowance);
-        if self.current != self.allowance {
-            self.stream.set_read_timeout(self.allowance)?;
-            self.current = self.allowance;
-        }
-        Ok(())
-    }
-}
-
-impl Read for Timed {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if let Some(deadline) = self.deadline {
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    "no complete reply before the deadline",
-                ));
-            }
-            let remaining = deadline - now;
-            // Shrink the socket timeout as the deadline nears (overshoot ≤ 50ms), without a
-            // system call per read while the reply arrives promptly.
-            if remaining + Duration::from_millis(50) < self.current {
-                self.stream.set_read_timeout(remaining)?;
-                self.current = remaining;
-            }
-        }
-        self.stream.read(buf)
-    }
-}
-
-pub struct Raw {
-    reader: RespReader<BufReader<Timed>>,
-    writer: Stream,
-}
-
-/// A live-audit connection: raw for unix/TCP, the crate's for TLS.
-pub enum Wire {
-    Raw(Box<Raw>),
-    Crate(Box<CrateWire>),
-}
-
-/// The crate connection plus a queue of flattened replies, so both wires read alike.
-pub struct CrateWire {
-    con: redis::Connection,
-    queue: std::collections::VecDeque<Flat>,
-    current: Option<Flat>,
-}
-
-enum Flat {
-    Int(i64),
-    Nil,
-    Status(String),
-    Bulk(Vec<u8>),
-    Array(usize),
-    Error(String),
+/// A live-audit connection (unix, TCP or TLS; see [`super::socket`]).
+pub struct Wire {
+    reader: RespReader<BufReader<Conn>>,
 }
 
 /// Why a wire operation failed: a precise, password-free sentence.
@@ -353,64 +250,10 @@ const MAX_VALUE_DEPTH: usize = 8;
 impl Wire {
     /// Open a connection to `db` on `ep` and run the handshake (`AUTH`, `SELECT`).
     pub fn connect(ep: &Endpoint, db: i64) -> WireResult<Wire> {
-        let stream = match &ep.addr {
-            Addr::Tls { .. } => {
-                let con = ep.connect(db)?;
-                return Ok(Wire::Crate(Box::new(CrateWire {
-                    con,
-                    queue: Default::default(),
-                    current: None,
-                })));
-            }
-            Addr::Unix { path } => {
-                let s = UnixStream::connect(path).map_err(|e| ep.describe_io(&e, true))?;
-                s.set_read_timeout(Some(ep.read_timeout))
-                    .and_then(|()| s.set_write_timeout(Some(ep.read_timeout)))
-                    .map_err(|e| ep.describe_io(&e, false))?;
-                Stream::Unix(s)
-            }
-            Addr::Tcp { host, port } => {
-                let addrs: Vec<_> = (host.as_str(), *port)
-                    .to_socket_addrs()
-                    .map_err(|e| format!("cannot resolve {host}: {e}"))?
-                    .collect();
-                let mut last = None;
-                let mut found = None;
-                for a in addrs {
-                    match TcpStream::connect_timeout(&a, ep.connect_timeout) {
-                        Ok(s) => {
-                            found = Some(s);
-                            break;
-                        }
-                        Err(e) => last = Some(e),
-                    }
-                }
-                let s = match (found, last) {
-                    (Some(s), _) => s,
-                    (None, Some(e)) => return Err(ep.describe_io(&e, true)),
-                    (None, None) => return Err(format!("{host} resolves to no address")),
-                };
-                s.set_nodelay(true)
-                    .and_then(|()| s.set_read_timeout(Some(ep.read_timeout)))
-                    .and_then(|()| s.set_write_timeout(Some(ep.read_timeout)))
-                    .map_err(|e| ep.describe_io(&e, false))?;
-                Stream::Tcp(s)
-            }
+        let conn = super::socket::open(ep)?;
+        let mut wire = Wire {
+            reader: RespReader::new(BufReader::with_capacity(256 * 1024, conn), LIMITS),
         };
-        let writer = match &stream {
-            Stream::Unix(s) => Stream::Unix(s.try_clone().map_err(|e| ep.describe_io(&e, true))?),
-            Stream::Tcp(s) => Stream::Tcp(s.try_clone().map_err(|e| ep.describe_io(&e, true))?),
-        };
-        let timed = Timed {
-            stream,
-            allowance: ep.read_timeout,
-            deadline: None,
-            current: ep.read_timeout,
-        };
-        let mut wire = Wire::Raw(Box::new(Raw {
-            reader: RespReader::new(BufReader::with_capacity(256 * 1024, timed), LIMITS),
-            writer,
-        }));
         let mut hello = Vec::new();
         let mut expected = 0;
         if let Some(pw) = &ep.password {
@@ -438,40 +281,29 @@ impl Wire {
         Ok(wire)
     }
 
+    /// Send packed commands (within the exchange deadline).
     pub fn send(&mut self, ep: &Endpoint, buf: &[u8]) -> WireResult<()> {
-        match self {
-            Wire::Raw(r) => r
-                .writer
-                .write_all(buf)
-                .map_err(|e| ep.describe_io(&e, false)),
-            Wire::Crate(c) => c
-                .con
-                .send_packed_command(buf)
-                .map_err(|e| ep.describe(&e, 0, false)),
-        }
+        let conn = self.reader.get_mut().get_mut();
+        conn.timed()
+            .start()
+            .and_then(|()| conn.write_all(buf))
+            .map_err(|e| ep.describe_io(&e, false))
     }
 
     /// Start waiting for a reply group: its deadline is `--read-timeout` from now.
     pub fn begin(&mut self, ep: &Endpoint) -> WireResult<()> {
-        match self {
-            Wire::Raw(r) => {
-                r.reader.begin();
-                r.reader
-                    .get_mut()
-                    .get_mut()
-                    .begin()
-                    .map_err(|e| ep.describe_io(&e, false))
-            }
-            Wire::Crate(_) => Ok(()),
-        }
+        self.reader.begin();
+        self.reader
+            .get_mut()
+            .get_mut()
+            .timed()
+            .start()
+            .map_err(|e| ep.describe_io(&e, false))
     }
 
     /// The next reply (array elements come as separate replies after their header).
     pub fn read(&mut self, ep: &Endpoint) -> WireResult<Reply<'_>> {
-        match self {
-            Wire::Raw(r) => r.reader.read().map_err(|e| describe_resp(ep, e)),
-            Wire::Crate(c) => c.read(ep),
-        }
+        self.reader.read().map_err(|e| describe_resp(ep, e))
     }
 
     /// Send one command and read its whole reply as text (`INFO`).
@@ -551,6 +383,9 @@ fn describe_resp(ep: &Endpoint, e: RespError) -> String {
     let who = ep.addr_display();
     match e {
         RespError::Io(e) => ep.describe_io(&e, false),
+        RespError::Closed if matches!(ep.addr, Addr::Tcp { .. }) => {
+            "the server closed the connection (if this is a TLS port, use rediss://)".to_string()
+        }
         RespError::Closed => "the server closed the connection".to_string(),
         RespError::NotRedis { got } => {
             format!("{who} does not speak the Redis protocol (got `{got}`)")
@@ -559,51 +394,6 @@ fn describe_resp(ep: &Endpoint, e: RespError) -> String {
         RespError::TooLarge(what) => format!(
             "{who} sent {what}, more than rcfg accepts (not a Redis server, or a broken one)"
         ),
-    }
-}
-
-impl CrateWire {
-    fn read(&mut self, ep: &Endpoint) -> WireResult<Reply<'_>> {
-        if self.queue.is_empty() {
-            let v = self
-                .con
-                .recv_response()
-                .map_err(|e| ep.describe(&e, 0, false))?;
-            flatten(v, &mut self.queue);
-        }
-        self.current = self.queue.pop_front();
-        Ok(match self.current.as_ref() {
-            Some(Flat::Int(i)) => Reply::Int(*i),
-            Some(Flat::Nil) | None => Reply::Nil,
-            Some(Flat::Status(s)) => Reply::Status(s),
-            Some(Flat::Bulk(b)) => Reply::Bulk(b),
-            Some(Flat::Array(n)) => Reply::Array(*n),
-            Some(Flat::Error(e)) => Reply::Error(e),
-        })
-    }
-}
-
-/// Flatten a crate reply into the queue (iteratively: a reply's depth is the server's choice).
-fn flatten(v: Value, q: &mut std::collections::VecDeque<Flat>) {
-    let mut todo = vec![v];
-    while let Some(v) = todo.pop() {
-        match v {
-            Value::Int(i) => q.push_back(Flat::Int(i)),
-            Value::Nil => q.push_back(Flat::Nil),
-            Value::Okay => q.push_back(Flat::Status("OK".to_string())),
-            Value::SimpleString(s) => q.push_back(Flat::Status(s)),
-            Value::BulkString(b) => q.push_back(Flat::Bulk(b)),
-            Value::Array(items) | Value::Set(items) => {
-                q.push_back(Flat::Array(items.len()));
-                todo.extend(items.into_iter().rev());
-            }
-            Value::ServerError(e) => q.push_back(Flat::Error(format!(
-                "{} {}",
-                e.code(),
-                e.details().unwrap_or_default()
-            ))),
-            other => q.push_back(Flat::Error(format!("unexpected reply {other:?}"))),
-        }
     }
 }
 
