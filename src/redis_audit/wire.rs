@@ -247,6 +247,9 @@ pub type WireResult<T> = Result<T, String>;
 /// Deepest nesting accepted in a reply read as a [`Value`] (cluster topology is 4 deep).
 const MAX_VALUE_DEPTH: usize = 8;
 
+/// Most elements in a reply read as a [`Value`] (a 1,000-node cluster needs about 40,000).
+const MAX_VALUE_ELEMENTS: usize = 200_000;
+
 impl Wire {
     /// Open a connection to `db` on `ep` and run the handshake (`AUTH`, `SELECT`).
     pub fn connect(ep: &Endpoint, db: i64) -> WireResult<Wire> {
@@ -340,7 +343,15 @@ impl Wire {
         self.begin(ep)?;
         // Open arrays: (elements still expected, elements so far).
         let mut stack: Vec<(usize, Vec<Value>)> = Vec::new();
+        let mut elements = 0usize;
         loop {
+            elements += 1;
+            if elements > MAX_VALUE_ELEMENTS {
+                return Err(format!(
+                    "{} sent a reply of more than {MAX_VALUE_ELEMENTS} elements",
+                    ep.addr_display()
+                ));
+            }
             let v = match self.read(ep)? {
                 Reply::Int(i) => Value::Int(i),
                 Reply::Nil => Value::Nil,
