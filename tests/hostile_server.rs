@@ -348,3 +348,37 @@ fn a_tls_handshake_that_drips_hits_the_connect_deadline() {
     assert_error_only(&out, "TLS handshake failed");
     assert!(elapsed < Duration::from_secs(8), "took {elapsed:?}");
 }
+
+/// Answer each command read from `s` with the next of `replies`, then hold the line.
+fn scripted(s: &mut TcpStream, replies: &[&[u8]]) {
+    // The first command was read by `fake_server` already.
+    for (i, r) in replies.iter().enumerate() {
+        if i > 0 {
+            let mut buf = [0u8; 512];
+            if matches!(s.read(&mut buf), Ok(0) | Err(_)) {
+                return;
+            }
+        }
+        if s.write_all(r).is_err() {
+            return;
+        }
+    }
+    std::thread::sleep(Duration::from_secs(3));
+}
+
+#[test]
+fn a_fake_cluster_with_a_deeply_nested_topology_is_refused() {
+    let port = fake_server(|s| {
+        let nested = b"*1\r\n".repeat(100_000);
+        scripted(s, &[b"$17\r\ncluster_enabled:1\r\n", &nested]);
+    });
+    let url = format!("redis://127.0.0.1:{port}");
+    let (code, r, elapsed) = json_error(&url, &[]);
+    assert_eq!(code, 2, "{r:#}");
+    let msg = r["errors"][0]["message"].as_str().unwrap();
+    assert_eq!(
+        msg,
+        format!("127.0.0.1:{port} sent a reply nested deeper than 8 levels")
+    );
+    assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
+}

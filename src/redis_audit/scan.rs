@@ -629,7 +629,7 @@ pub fn cluster_primaries(
     tls: bool,
 ) -> Result<Vec<(String, u16)>, String> {
     // An older server (or an ACL without cluster|shards) falls through to NODES.
-    if let Ok(v) = con.query_value(ep, &[b"CLUSTER", b"SHARDS"]) {
+    if let Ok(v) = con.query_value(ep, &[b"CLUSTER", b"SHARDS"])? {
         let primaries = parse_shards(&v, tls);
         if !primaries.is_empty() {
             return Ok(primaries);

@@ -334,9 +334,14 @@ impl Wire {
     }
 
     /// Send one command and read its whole reply as a [`Value`] tree (cluster topology),
-    /// nested at most [`MAX_VALUE_DEPTH`] deep. A top-level error reply is `Err` with the
-    /// server's text, so callers can fall back to another command.
-    pub fn query_value(&mut self, ep: &Endpoint, parts: &[&[u8]]) -> WireResult<Value> {
+    /// nested at most [`MAX_VALUE_DEPTH`] deep. A top-level error reply is `Ok(Err(text))`,
+    /// so callers can fall back to another command; a broken reply is `Err` (the connection
+    /// is then out of step and must not be used again).
+    pub fn query_value(
+        &mut self,
+        ep: &Endpoint,
+        parts: &[&[u8]],
+    ) -> WireResult<Result<Value, String>> {
         let mut buf = Vec::new();
         pack(&mut buf, parts);
         self.send(ep, &buf)?;
@@ -357,7 +362,7 @@ impl Wire {
                 Reply::Nil => Value::Nil,
                 Reply::Status(s) => Value::SimpleString(s.to_string()),
                 Reply::Bulk(b) => Value::BulkString(b.to_vec()),
-                Reply::Error(e) if stack.is_empty() => return Err(e.to_string()),
+                Reply::Error(e) if stack.is_empty() => return Ok(Err(e.to_string())),
                 Reply::Error(e) => Value::SimpleString(e.to_string()),
                 Reply::Array(0) => Value::Array(Vec::new()),
                 Reply::Array(n) => {
@@ -374,7 +379,7 @@ impl Wire {
             let mut v = v;
             loop {
                 match stack.last_mut() {
-                    None => return Ok(v),
+                    None => return Ok(Ok(v)),
                     Some((want, items)) => {
                         items.push(v);
                         if items.len() < *want {
