@@ -382,3 +382,44 @@ fn a_fake_cluster_with_a_deeply_nested_topology_is_refused() {
     );
     assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
 }
+
+#[test]
+fn a_server_that_drips_its_scan_reply_stops_the_walk_at_the_deadline() {
+    // INFO answers at once (a db with keys), then SCAN replies drip: the deadline of one
+    // SCAN page ends the walk of that database, reported as its error, exit 2.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { return };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 512];
+                loop {
+                    let n = match s.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => n,
+                    };
+                    if String::from_utf8_lossy(&buf[..n]).contains("INFO") {
+                        let info = b"db0:keys=5,expires=0\r\n";
+                        let mut reply = format!("${}\r\n", info.len()).into_bytes();
+                        reply.extend_from_slice(info);
+                        reply.extend_from_slice(b"\r\n");
+                        let _ = s.write_all(&reply);
+                        continue;
+                    }
+                    for b in b"*2\r\n$1\r\n0\r\n*1\r\n$5\r\nk:a:1\r\n" {
+                        std::thread::sleep(Duration::from_millis(300));
+                        if s.write_all(&[*b]).is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let url = format!("redis://127.0.0.1:{port}");
+    let (code, out, err, elapsed) = run(&url, "human", &["--read-timeout", "1s"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert_error_only(&out, "SCAN failed: timed out after 1s (read)");
+    assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
+}
