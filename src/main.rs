@@ -13,9 +13,11 @@ mod manual;
 mod model;
 mod patch;
 mod redis_audit;
+mod redis_url;
 mod report;
 mod scan;
 mod syntax;
+mod term;
 mod ui;
 
 use std::process::ExitCode;

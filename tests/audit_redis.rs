@@ -265,10 +265,38 @@ fn several_databases_and_all_dbs() {
     assert_eq!(ns_in(&r, "app:a", 0)["keys"], 2);
     assert_eq!(ns_in(&r, "other:b", 3)["without_expiry"], 3);
 
-    // --db and the URL's db select one database.
+    assert_eq!(r["server"]["databases"], serde_json::json!([0, 3]));
+
+    // Without --db, every database INFO keyspace lists is read (one database per site
+    // must not hide every site but one), and the report says which.
+    let (code, r, _) = audit(&["--redis", &s.unix_url()]);
+    assert_eq!(code, 1);
+    assert_eq!(r["server"]["databases"], serde_json::json!([0, 3]), "{r:#}");
+    assert_eq!(r["server"]["databases_not_read"], serde_json::json!([]));
+    assert_eq!(r["totals"]["keys_scanned"], 5);
+    assert_eq!(ns_in(&r, "other:b", 3)["keys"], 3);
+    let out = rcfg()
+        .args(["audit-ttl", "--redis", &s.unix_url()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("  databases read: 0, 3\n"), "{text}");
+
+    // --db and the URL's db select one database; the others holding keys are named.
     let (_, r, _) = audit(&["--redis", &s.unix_url(), "--db", "3"]);
     assert_eq!(r["totals"]["keys_scanned"], 3);
     assert_eq!(r["targets"][0]["db"], 3);
+    assert_eq!(r["server"]["databases"], serde_json::json!([3]));
+    assert_eq!(r["server"]["databases_not_read"], serde_json::json!([0]));
+    let out = rcfg()
+        .args(["audit-ttl", "--redis", &s.unix_url(), "--db", "3"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("  database read: 3 (not read, also holding keys: 0;"),
+        "{text}"
+    );
     let (_, r, _) = audit(&["--redis", &format!("{}?db=3", s.unix_url())]);
     assert_eq!(r["totals"]["keys_scanned"], 3);
     assert_eq!(r["namespaces"][0]["db"], 3);

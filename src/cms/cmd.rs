@@ -147,6 +147,14 @@ fn severity_label(p: Paint, s: Severity) -> String {
     }
 }
 
+fn esc(s: &str) -> String {
+    crate::term::escape(s).into_owned()
+}
+
+fn esc_path(p: &std::path::Path) -> String {
+    crate::term::path(p)
+}
+
 /// The human table: one row per site, then lints, collisions and errors.
 pub fn write_table(out: &mut impl Write, inv: &Inventory, p: Paint) -> std::io::Result<()> {
     let header = ["PATH", "CMS", "VERSION", "LAYOUT", "REDIS", "LINTS"];
@@ -159,12 +167,13 @@ pub fn write_table(out: &mut impl Write, inv: &Inventory, p: Paint) -> std::io::
             } else {
                 format!("{} (unsupported)", s.cms)
             };
+            // Paths, versions and prefixes come from tenants' files: escaped for the terminal.
             [
-                s.path.display().to_string(),
+                esc_path(&s.path),
                 cms,
-                s.version.clone().unwrap_or_else(|| "-".into()),
-                s.layout.clone(),
-                redis_summary(s),
+                esc(s.version.as_deref().unwrap_or("-")),
+                esc(&s.layout),
+                esc(&redis_summary(s)),
                 s.lints.len().to_string(),
             ]
         })
@@ -205,7 +214,7 @@ pub fn write_table(out: &mut impl Write, inv: &Inventory, p: Paint) -> std::io::
         if let Some(reason) = &site.unsupported_reason
             && site.cms != crate::model::Cms::Unknown
         {
-            writeln!(out, "\n{}: {reason}", site.path.display())?;
+            writeln!(out, "\n{}: {}", esc_path(&site.path), esc(reason))?;
         }
         if site.lints.is_empty() {
             continue;
@@ -213,22 +222,22 @@ pub fn write_table(out: &mut impl Write, inv: &Inventory, p: Paint) -> std::io::
         writeln!(
             out,
             "\n{}",
-            p.bold(&format!("lints for {}", site.path.display()))
+            p.bold(&format!("lints for {}", esc_path(&site.path)))
         )?;
         for l in &site.lints {
             let at = l
                 .location
                 .as_ref()
-                .map_or_else(String::new, |loc| format!("{loc}: "));
+                .map_or_else(String::new, |loc| format!("{}: ", esc(&loc.to_string())));
             writeln!(
                 out,
                 "  {at}{} [{}] {}",
                 severity_label(p, l.severity),
                 l.code,
-                l.message
+                esc(&l.message)
             )?;
             if let Some(h) = &l.hint {
-                writeln!(out, "      fix: {h}")?;
+                writeln!(out, "      fix: {}", esc(h))?;
             }
         }
     }
@@ -240,25 +249,25 @@ pub fn write_table(out: &mut impl Write, inv: &Inventory, p: Paint) -> std::io::
                 "  {} [{}] {}",
                 severity_label(p, c.severity),
                 c.code,
-                c.message
+                esc(&c.message)
             )?;
             for s in &c.sites {
                 writeln!(
                     out,
                     "      {} ({}, {}, prefix {})",
-                    s.path.display(),
+                    esc_path(&s.path),
                     s.cms,
                     s.role,
-                    s.prefix.as_deref().unwrap_or("none")
+                    esc(s.prefix.as_deref().unwrap_or("none"))
                 )?;
             }
-            writeln!(out, "      fix: {}", c.hint)?;
+            writeln!(out, "      fix: {}", esc(c.hint))?;
         }
     }
     if !inv.errors.is_empty() {
         writeln!(out, "\n{}", p.bold("errors"))?;
         for e in &inv.errors {
-            writeln!(out, "  {}: {}", e.path.display(), e.message)?;
+            writeln!(out, "  {}: {}", esc_path(&e.path), esc(&e.message))?;
         }
     }
     Ok(())

@@ -183,109 +183,26 @@ pub struct ParsedUrl {
     pub password: Option<Secret>,
 }
 
-/// Parse `redis://[user:pass@]host[:port][/db]`, `rediss://…`, `unix:///path[?db=N]`.
+/// Parse a Redis URL with the crate's one parser ([`crate::redis_url::parse`]):
+/// `redis://[user:pass@]host[:port][/db]`, `rediss://…`, `unix://[user[:pass]@]/path[?db=N]`
+/// and the other forms it lists; credentials percent-decoded as everywhere in rcfg. Errors
+/// show the URL masked (a fixed placeholder when it does not parse).
 pub fn parse_url(url: &str) -> Result<ParsedUrl> {
-    let shown = mask_url(url);
-    let (scheme, rest) = url
-        .split_once("://")
-        .with_context(|| format!("{shown}: not a Redis URL (redis://, rediss:// or unix://)"))?;
-    let (rest, query) = match rest.split_once('?') {
-        Some((r, q)) => (r, Some(q)),
-        None => (rest, None),
-    };
-    let mut db_from_query = None;
-    if let Some(q) = query {
-        for pair in q.split('&') {
-            if let Some(v) = pair
-                .strip_prefix("db=")
-                .or_else(|| pair.strip_prefix("database="))
-            {
-                db_from_query = Some(
-                    v.parse::<i64>()
-                        .with_context(|| format!("{shown}: bad db {v:?}"))?,
-                );
-            }
-        }
-    }
-    match scheme {
-        "unix" => {
-            let path = rest.to_string();
-            if !path.starts_with('/') {
-                bail!(
-                    "{shown}: a unix:// URL needs an absolute path (unix:///var/run/redis/redis.sock)"
-                );
-            }
-            Ok(ParsedUrl {
-                transport: Transport::Unix { path },
-                db: db_from_query,
-                username: None,
-                password: None,
-            })
-        }
-        "redis" | "rediss" => {
-            let (auth, hostpart) = match rest.rsplit_once('@') {
-                Some((a, h)) => (Some(a), h),
-                None => (None, rest),
-            };
-            let (hostport, path) = match hostpart.split_once('/') {
-                Some((h, p)) => (h, Some(p)),
-                None => (hostpart, None),
-            };
-            let (host, port) = match hostport.rsplit_once(':') {
-                Some((h, p)) if !h.ends_with(']') || hostport.starts_with('[') => (
-                    h.to_string(),
-                    p.parse::<u16>()
-                        .with_context(|| format!("{shown}: bad port {p:?}"))?,
-                ),
-                _ => (hostport.to_string(), 6379),
-            };
-            if host.is_empty() {
-                bail!("{shown}: no host");
-            }
-            let db = match path.filter(|p| !p.is_empty()) {
-                Some(p) => Some(
-                    p.parse::<i64>()
-                        .with_context(|| format!("{shown}: bad database {p:?}"))?,
-                ),
-                None => db_from_query,
-            };
-            let (username, password) = match auth {
-                None => (None, None),
-                Some(a) => match a.split_once(':') {
-                    Some((u, p)) => ((!u.is_empty()).then(|| u.to_string()), Some(Secret::new(p))),
-                    None => (None, Some(Secret::new(a))),
-                },
-            };
-            let transport = if scheme == "rediss" {
-                Transport::Tls { host, port }
-            } else {
-                Transport::Tcp { host, port }
-            };
-            Ok(ParsedUrl {
-                transport,
-                db,
-                username,
-                password,
-            })
-        }
-        other => {
-            bail!("{shown}: unsupported scheme {other}:// (use redis://, rediss:// or unix://)")
-        }
-    }
+    let u = crate::redis_url::parse(url)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", crate::redis_url::PLACEHOLDER))?;
+    Ok(ParsedUrl {
+        transport: u.transport,
+        db: u.db,
+        username: u.username,
+        password: u.password.map(Secret::new),
+    })
 }
 
-/// A URL with any password replaced by `********`.
+/// A URL with any password replaced by `********` (a fixed placeholder when it does not
+/// parse).
+#[allow(dead_code)] // part of this module's interface; the parser no longer needs it
 pub fn mask_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let auth = &url[s + 3..at];
-            match auth.split_once(':') {
-                Some((user, _)) => format!("{}{user}:********{}", &url[..s + 3], &url[at..]),
-                None => format!("{}********{}", &url[..s + 3], &url[at..]),
-            }
-        }
-        _ => url.to_string(),
-    }
+    crate::redis_url::mask(url)
 }
 
 fn read_password(env: &str, file: Option<&Path>) -> Result<Option<Secret>> {
@@ -822,6 +739,11 @@ mod tests {
         ));
         let err = parse_url("http://x").unwrap_err().to_string();
         assert!(err.contains("unsupported scheme"), "{err}");
+        // Percent-decoding is the audit's: p%40ss is p@ss.
+        let u = parse_url("redis://:p%40ss@h").unwrap();
+        assert_eq!(u.password.unwrap().expose(), "p@ss");
+        let err = parse_url("redis://:pa/ss@h:6379").unwrap_err().to_string();
+        assert!(!err.contains("pa/ss") && !err.contains("ss@h"), "{err}");
         assert_eq!(
             mask_url("redis://u:secret@h:1/0"),
             "redis://u:********@h:1/0"

@@ -1,5 +1,5 @@
-//! Reaching Redis like redis-cli does: `redis://`, `rediss://` and `unix://` URLs, ACL user
-//! and password (URL, `REDISCLI_AUTH` or a file), TLS files, connect/read timeouts, and
+//! Reaching Redis like redis-cli does: URLs read by [`crate::redis_url`], ACL user and
+//! password (URL, `REDISCLI_AUTH` or a file), TLS files, connect/read timeouts, and
 //! precise messages for what goes wrong (refused, auth, wrong db, TLS, timeout).
 //!
 //! The connection handshake sends only `AUTH` (when a password is set) and `SELECT` (for a
@@ -10,10 +10,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use redis::{
-    ClientTlsConfig, ConnectionAddr, ConnectionInfo, IntoConnectionInfo, RedisConnectionInfo,
-    TlsCertificates,
-};
 
 use crate::model::Transport;
 
@@ -69,173 +65,28 @@ pub struct ParsedUrl {
     pub insecure: bool,
 }
 
-/// Parse `redis://[user[:pass]@]host[:port][/db]`, `rediss://…`, `unix:///path[?db=N]`, a
-/// bare socket path, or `host:port`. Errors show the URL with its password masked.
+/// Parse a Redis URL with the crate's one parser ([`crate::redis_url::parse`]): every form
+/// redis-cli, redis-py/Django/Celery and the CMS configs use. Errors never quote the URL.
 pub fn parse_url(url: &str) -> Result<ParsedUrl> {
-    let shown = mask_url(url);
-    let (scheme, rest) = match url.split_once("://") {
-        Some((s, r)) => (s.to_ascii_lowercase(), r),
-        None if url.starts_with('/') => ("unix".to_string(), url),
-        None => ("redis".to_string(), url),
+    let u = crate::redis_url::parse(url)?;
+    let addr = match u.transport {
+        Transport::Tcp { host, port } => Addr::Tcp { host, port },
+        Transport::Tls { host, port } => Addr::Tls { host, port },
+        Transport::Unix { path } => Addr::Unix { path },
     };
-    let (rest, fragment) = match rest.split_once('#') {
-        Some((r, f)) => (r, Some(f)),
-        None => (rest, None),
-    };
-    let (rest, query) = match rest.split_once('?') {
-        Some((r, q)) => (r, q),
-        None => (rest, ""),
-    };
-    let mut db = None;
-    let mut user = None;
-    let mut password = None;
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let v = percent_decode(v);
-        match k {
-            "db" => db = Some(parse_db(&v).with_context(|| format!("{shown}: bad db"))?),
-            "user" | "username" => user = Some(v),
-            "pass" | "password" => password = Some(v),
-            "protocol" => {}
-            other => bail!("{shown}: unknown URL parameter `{other}`"),
-        }
-    }
-    let insecure = fragment == Some("insecure");
-    match scheme.as_str() {
-        "unix" | "redis+unix" | "valkey+unix" => {
-            if rest.is_empty() || !rest.starts_with('/') {
-                bail!(
-                    "{shown}: a unix URL needs an absolute socket path (unix:///path/to/redis.sock)"
-                );
-            }
-            Ok(ParsedUrl {
-                addr: Addr::Unix {
-                    path: percent_decode(rest),
-                },
-                user,
-                password,
-                db,
-                insecure,
-            })
-        }
-        "redis" | "rediss" | "valkey" | "valkeys" => {
-            let (authority, path) = match rest.find('/') {
-                Some(i) => (&rest[..i], &rest[i + 1..]),
-                None => (rest, ""),
-            };
-            let hostport = match authority.rsplit_once('@') {
-                Some((userinfo, hp)) => {
-                    let (u, p) = match userinfo.split_once(':') {
-                        Some((u, p)) => (u, Some(p)),
-                        None => (userinfo, None),
-                    };
-                    if !u.is_empty() {
-                        user = Some(percent_decode(u));
-                    }
-                    if let Some(p) = p.filter(|p| !p.is_empty()) {
-                        password = Some(percent_decode(p));
-                    }
-                    hp
-                }
-                None => authority,
-            };
-            let (host, port) =
-                split_host_port(hostport).with_context(|| format!("{shown}: bad host or port"))?;
-            if host.is_empty() {
-                bail!("{shown}: no host");
-            }
-            if !path.is_empty() {
-                db = Some(parse_db(path).with_context(|| format!("{shown}: bad db `/{path}`"))?);
-            }
-            let addr = if scheme == "rediss" || scheme == "valkeys" {
-                Addr::Tls { host, port }
-            } else {
-                Addr::Tcp { host, port }
-            };
-            Ok(ParsedUrl {
-                addr,
-                user,
-                password,
-                db,
-                insecure,
-            })
-        }
-        other => {
-            bail!("{shown}: unsupported scheme `{other}://` (use redis://, rediss:// or unix://)")
-        }
-    }
+    Ok(ParsedUrl {
+        addr,
+        user: u.username,
+        password: u.password,
+        db: u.db,
+        insecure: u.insecure,
+    })
 }
 
-fn parse_db(text: &str) -> Result<i64> {
-    let db: i64 = text.trim().parse().context("not a number")?;
-    if db < 0 {
-        bail!("database numbers start at 0");
-    }
-    Ok(db)
-}
-
-fn split_host_port(hp: &str) -> Result<(String, u16)> {
-    if let Some(rest) = hp.strip_prefix('[') {
-        let (host, after) = rest.split_once(']').context("unclosed [")?;
-        let port = match after.strip_prefix(':') {
-            Some(p) => p.parse().context("bad port")?,
-            None => 6379,
-        };
-        return Ok((host.to_string(), port));
-    }
-    match hp.rsplit_once(':') {
-        Some((h, p)) => Ok((h.to_string(), p.parse().context("bad port")?)),
-        None => Ok((hp.to_string(), 6379)),
-    }
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 3 <= bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-            if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// The URL with any password replaced by `****` (for error messages about the URL itself).
+/// The URL with any password replaced by `********`; a URL that does not parse is shown as a
+/// fixed placeholder (for errors about the URL itself).
 pub fn mask_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let (authority_end, _) = rest
-        .char_indices()
-        .find(|&(_, c)| c == '/' || c == '?' || c == '#')
-        .unwrap_or((rest.len(), ' '));
-    let authority = &rest[..authority_end];
-    let mut masked_auth = authority.to_string();
-    if let Some((userinfo, hp)) = authority.rsplit_once('@') {
-        let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
-        masked_auth = if userinfo.contains(':') {
-            format!("{user}:****@{hp}")
-        } else {
-            format!("{user}@{hp}")
-        };
-    }
-    let mut tail = rest[authority_end..].to_string();
-    for key in ["pass=", "password="] {
-        if let Some(i) = tail.find(key) {
-            let start = i + key.len();
-            let end = tail[start..].find('&').map_or(tail.len(), |e| start + e);
-            tail.replace_range(start..end, "****");
-        }
-    }
-    format!("{scheme}://{masked_auth}{tail}")
+    crate::redis_url::mask(url)
 }
 
 impl Endpoint {
@@ -251,6 +102,16 @@ impl Endpoint {
             Addr::Tcp { host, port } => format!("redis://{user}{}:{port}/{db}", bracket(host)),
             Addr::Tls { host, port } => format!("rediss://{user}{}:{port}/{db}", bracket(host)),
             Addr::Unix { path } => format!("unix://{path}?db={db}"),
+        }
+    }
+
+    /// `host:port` or the socket path, for sentences about the server itself.
+    pub fn addr_display(&self) -> String {
+        match &self.addr {
+            Addr::Tcp { host, port } | Addr::Tls { host, port } => {
+                format!("{}:{port}", bracket(host))
+            }
+            Addr::Unix { path } => path.clone(),
         }
     }
 
@@ -297,110 +158,6 @@ impl Endpoint {
             },
         };
         ep
-    }
-
-    fn connection_info(&self, db: i64) -> Result<ConnectionInfo> {
-        let addr = match &self.addr {
-            Addr::Tcp { host, port } => ConnectionAddr::Tcp(host.clone(), *port),
-            Addr::Tls { host, port } => ConnectionAddr::TcpTls {
-                host: host.clone(),
-                port: *port,
-                insecure: self.tls.insecure,
-                tls_params: None,
-            },
-            Addr::Unix { path } => ConnectionAddr::Unix(PathBuf::from(path)),
-        };
-        let mut redis = RedisConnectionInfo::default()
-            .set_db(db)
-            .set_skip_set_lib_name();
-        if let Some(password) = &self.password {
-            redis = redis.set_password(password);
-            if let Some(user) = &self.user {
-                redis = redis.set_username(user);
-            }
-        }
-        let info = addr
-            .into_connection_info()
-            .context("building the connection")?
-            .set_redis_settings(redis)
-            .set_tcp_settings(redis::io::tcp::TcpSettings::default().set_nodelay(true));
-        Ok(info)
-    }
-
-    fn client(&self, db: i64) -> Result<redis::Client> {
-        // TLS is rustls with the ring provider (no system OpenSSL at build or run time); the
-        // process-wide provider is installed once, on first use.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let info = self.connection_info(db)?;
-        let wants_files =
-            self.tls.ca.is_some() || self.tls.cert.is_some() || self.tls.key.is_some();
-        if !matches!(self.addr, Addr::Tls { .. }) {
-            if wants_files || self.tls.insecure {
-                bail!("--tls-* options need a rediss:// URL");
-            }
-            return redis::Client::open(info).context("building the client");
-        }
-        if !wants_files {
-            return redis::Client::open(info).context("building the client");
-        }
-        let read = |p: &PathBuf, what: &str| {
-            std::fs::read(p)
-                .with_context(|| format!("cannot read the TLS {what} file {}", p.display()))
-        };
-        let root_cert = self.tls.ca.as_ref().map(|p| read(p, "CA")).transpose()?;
-        let client_tls = match (&self.tls.cert, &self.tls.key) {
-            (Some(c), Some(k)) => Some(ClientTlsConfig {
-                client_cert: read(c, "certificate")?,
-                client_key: read(k, "key")?,
-            }),
-            (None, None) => None,
-            _ => bail!("--tls-cert and --tls-key go together"),
-        };
-        redis::Client::build_with_tls(
-            info,
-            TlsCertificates {
-                client_tls,
-                root_cert,
-            },
-        )
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "TLS setup failed: {e} (the key must be PEM PKCS#8, the certificates PEM)"
-            )
-        })
-    }
-
-    /// Open one connection to `db` (AUTH and SELECT happen here), with the read timeout set.
-    /// The error text is already the precise, user-facing reason.
-    pub fn connect(&self, db: i64) -> Result<redis::Connection, String> {
-        let client = self.client(db).map_err(|e| format!("{e:#}"))?;
-        let con = client
-            .get_connection_with_timeout(self.connect_timeout)
-            .map_err(|e| self.describe(&e, db, true))?;
-        con.set_read_timeout(Some(self.read_timeout))
-            .and_then(|()| con.set_write_timeout(Some(self.read_timeout)))
-            .map_err(|e| self.describe(&e, db, false))?;
-        Ok(con)
-    }
-
-    /// A precise, password-free description of a connection or command error.
-    pub fn describe(&self, err: &redis::RedisError, db: i64, connecting: bool) -> String {
-        let text = err.to_string();
-        let mut kind = io_error(err).map(std::io::Error::kind);
-        if kind.is_none() && err.is_connection_refusal() {
-            kind = Some(std::io::ErrorKind::ConnectionRefused);
-        }
-        if kind.is_none() && err.is_timeout() {
-            kind = Some(std::io::ErrorKind::TimedOut);
-        }
-        let code = if err.kind() == redis::ErrorKind::AuthenticationFailed {
-            "WRONGPASS"
-        } else {
-            err.code().unwrap_or_default()
-        };
-        let detail = err.detail().unwrap_or_default();
-        let dropped = connecting && (err.is_connection_dropped() || text.contains("reset"));
-        self.describe_parts(kind, code, detail, &text, db, connecting, dropped)
     }
 
     /// The same for an I/O error on a raw connection.
@@ -493,12 +250,12 @@ impl Endpoint {
             );
         }
         let lower = text.to_ascii_lowercase();
-        // rustls completes the handshake on the first command, so certificate and alert
-        // errors can arrive after "connecting" is over.
-        let handshake_words = ["certificate", "handshake", "alert"];
         if tls
-            && (handshake_words.iter().any(|w| lower.contains(w))
-                || (connecting && (lower.contains("ssl") || lower.contains("tls"))))
+            && connecting
+            && (lower.contains("ssl")
+                || lower.contains("tls")
+                || lower.contains("certificate")
+                || lower.contains("handshake"))
         {
             return format!("TLS handshake failed: {text}");
         }
@@ -512,17 +269,6 @@ impl Endpoint {
         }
         text.to_string()
     }
-}
-
-fn io_error(err: &redis::RedisError) -> Option<&std::io::Error> {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
-    while let Some(e) = source {
-        if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            return Some(io);
-        }
-        source = e.source();
-    }
-    None
 }
 
 fn bracket(host: &str) -> String {
@@ -581,8 +327,7 @@ mod tests {
         let u = parse_url("rediss://:pw@cache.example:6380#insecure").unwrap();
         assert!(matches!(u.addr, Addr::Tls { port: 6380, .. }));
         assert!(u.insecure);
-        assert_eq!(u.user, None);
-        let u = parse_url("unix:///run/redis/redis.sock?db=2").unwrap();
+        let u = parse_url("unix://auditor@/run/redis/redis.sock?db=2").unwrap();
         assert_eq!(
             u.addr,
             Addr::Unix {
@@ -590,29 +335,15 @@ mod tests {
             }
         );
         assert_eq!(u.db, Some(2));
-        assert!(matches!(
-            parse_url("/tmp/r.sock").unwrap().addr,
-            Addr::Unix { .. }
-        ));
-        assert!(matches!(
-            parse_url("localhost").unwrap().addr,
-            Addr::Tcp { port: 6379, .. }
-        ));
-        assert!(parse_url("http://x").is_err());
         let err = format!(
             "{:#}",
             parse_url("redis://u:topsecret@h:99999").unwrap_err()
         );
         assert!(!err.contains("topsecret"), "{err}");
-    }
-
-    #[test]
-    fn masking_hides_passwords() {
-        assert_eq!(mask_url("redis://u:pw@h:1/0"), "redis://u:****@h:1/0");
-        assert_eq!(mask_url("redis://:pw@h"), "redis://:****@h");
+        assert_eq!(mask_url("redis://u:pw@h:1/0"), "redis://u:********@h:1/0");
         assert_eq!(
-            mask_url("unix:///s?db=1&password=pw"),
-            "unix:///s?db=1&password=****"
+            mask_url("redis://u:p/w@h:1/0"),
+            crate::redis_url::PLACEHOLDER
         );
     }
 

@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use super::LiveReport;
 use super::namespace::Class;
 use crate::report::color::Paint;
+use crate::term;
 
 /// Rows shown before the table is cut (the JSON always has every namespace).
 const MAX_ROWS: usize = 50;
@@ -22,12 +23,36 @@ pub fn write_human(out: &mut impl Write, live: &LiveReport, paint: Paint) -> io:
         out,
         "{} {} ({mode}){}",
         paint.bold("Redis audit:"),
-        live.server.endpoint,
+        term::escape(&live.server.endpoint),
         live.server
             .sample
             .map(|n| format!(", sample of {} keys per database", group(n)))
             .unwrap_or_default()
     )?;
+    if !live.server.databases.is_empty() {
+        let list = |dbs: &[i64]| {
+            dbs.iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut line = format!(
+            "  {} read: {}",
+            if live.server.databases.len() == 1 {
+                "database"
+            } else {
+                "databases"
+            },
+            list(&live.server.databases)
+        );
+        if !live.server.databases_not_read.is_empty() {
+            line.push_str(&format!(
+                " (not read, also holding keys: {}; drop --db to read every database)",
+                list(&live.server.databases_not_read)
+            ));
+        }
+        writeln!(out, "{line}")?;
+    }
     writeln!(
         out,
         "  INFO keyspace estimate: {} keys, {} without expiry",
@@ -72,13 +97,17 @@ pub fn write_human(out: &mut impl Write, live: &LiveReport, paint: Paint) -> io:
     let rows: Vec<&super::NamespaceReport> = live.namespaces.iter().take(MAX_ROWS).collect();
     let ns_w = rows
         .iter()
-        .map(|n| n.namespace.chars().count())
+        .map(|n| term::escape(&n.namespace).chars().count())
         .max()
         .unwrap_or(9)
         .clamp(9, 48);
     let site_w = rows
         .iter()
-        .map(|n| n.site.as_deref().map_or(1, |s| s.chars().count()))
+        .map(|n| {
+            n.site
+                .as_deref()
+                .map_or(1, |s| term::escape(s).chars().count())
+        })
         .max()
         .unwrap_or(4)
         .clamp(4, 32);
@@ -99,14 +128,14 @@ pub fn write_human(out: &mut impl Write, live: &LiveReport, paint: Paint) -> io:
     header.push_str("  EXAMPLE");
     writeln!(out, "{}", paint.bold(&header))?;
     for n in &rows {
-        let mut line = format!("{:<ns_w$}", cut(&n.namespace, ns_w));
+        let mut line = format!("{:<ns_w$}", cut(&term::escape(&n.namespace), ns_w));
         if with_db {
             line.push_str(&format!(" {:>3}", n.db));
         }
         if with_sites {
             line.push_str(&format!(
                 " {:<site_w$}",
-                cut(n.site.as_deref().unwrap_or("-"), site_w)
+                cut(&term::escape(n.site.as_deref().unwrap_or("-")), site_w)
             ));
         }
         let b = &n.ttl_buckets;
@@ -133,7 +162,9 @@ pub fn write_human(out: &mut impl Write, live: &LiveReport, paint: Paint) -> io:
             ));
         }
         line.push_str("  ");
-        line.push_str(n.examples.first().map(String::as_str).unwrap_or(""));
+        line.push_str(&term::escape(
+            n.examples.first().map(String::as_str).unwrap_or(""),
+        ));
         let line = if n.violation {
             paint.red(&line)
         } else if n.class == Class::PersistentByDesign || n.allowed {

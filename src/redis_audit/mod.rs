@@ -1,8 +1,9 @@
 //! `rcfg audit-ttl --redis URL`: the read-only live keyspace audit.
 //!
 //! Flow: resolve flags and `[redis]`/`[policy]` ([`RedisArgs`], [`RedisConfig`]), connect
-//! ([`connect`]), read `INFO keyspace` for an instant estimate, find the targets (one db,
-//! every db with `--all-dbs`, every primary of a cluster), walk each with [`scan`] over a
+//! ([`connect`]), read `INFO keyspace` for an instant estimate, find the targets (every db
+//! `INFO keyspace` lists, or the one `--db`/the URL names; every primary of a cluster), walk
+//! each with [`scan`] over a
 //! [`wire`], group keys with [`namespace`], attribute them to sites (`--sites`), then turn the
 //! result into a [`LiveReport`] and policy findings ([`policy`]); [`human`] prints the table.
 //! Problems reaching Redis become `report.errors` (exit 2); policy violations become findings
@@ -12,12 +13,17 @@
 //! SHARDS/NODES are ever sent, plus AUTH when a password is set. (The documented ACL also
 //! grants DBSIZE and PING; rcfg does not need them today.)
 
+mod args;
 pub mod connect;
 pub mod human;
 pub mod namespace;
 pub mod policy;
 pub mod scan;
+mod socket;
+mod tls;
 pub mod wire;
+#[cfg(test)]
+mod wire_fuzz;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
@@ -25,9 +31,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use clap::Args;
-use serde::{Deserialize, Serialize};
 
+use serde::Serialize;
+
+pub use args::{LiveArgs, RedisArgs, RedisConfig};
 pub use human::write_human;
 
 use crate::config::FileConfig;
@@ -38,160 +45,6 @@ use connect::{Addr, Endpoint, TlsFiles};
 use namespace::{Class, Classifier, Layout, SiteClaim, SiteMatcher};
 use policy::{Policy, PolicyConfig};
 use scan::{Limiter, NsAcc, ScanOptions};
-
-/// Live-audit flags (flattened into `audit-ttl`).
-#[derive(Debug, Default, Args)]
-pub struct RedisArgs {
-    /// Audit a live Redis: redis://[user:pass@]host:port/db, rediss://…, unix:///path?db=N.
-    ///
-    /// Read-only: only SCAN, PTTL, TYPE, MEMORY USAGE, INFO, DBSIZE, SELECT and cluster
-    /// topology commands are sent. The password may also come from REDISCLI_AUTH or
-    /// --password-file.
-    #[arg(long, value_name = "URL")]
-    pub redis: Option<String>,
-
-    #[command(flatten)]
-    pub opts: Box<LiveArgs>,
-}
-
-/// The rest of the live-audit flags (boxed to keep the subcommand enum small).
-#[derive(Debug, Default, Args)]
-pub struct LiveArgs {
-    /// Database to audit (overrides the URL's).
-    #[arg(long, value_name = "N", conflicts_with = "all_dbs")]
-    pub db: Option<i64>,
-
-    /// Audit every database that INFO keyspace lists.
-    #[arg(long)]
-    pub all_dbs: bool,
-
-    /// ACL user name (overrides the URL's).
-    #[arg(long, value_name = "NAME")]
-    pub user: Option<String>,
-
-    /// Read the password from this file (first line). Beats the URL and REDISCLI_AUTH.
-    #[arg(long, value_name = "FILE")]
-    pub password_file: Option<PathBuf>,
-
-    /// CA certificate (PEM) to verify a rediss:// server with.
-    #[arg(long, value_name = "FILE")]
-    pub tls_ca: Option<PathBuf>,
-
-    /// Client certificate (PEM) for servers that require one.
-    #[arg(long, value_name = "FILE")]
-    pub tls_cert: Option<PathBuf>,
-
-    /// Client private key (PEM, PKCS#8) for --tls-cert.
-    #[arg(long, value_name = "FILE")]
-    pub tls_key: Option<PathBuf>,
-
-    /// Do not verify the server certificate (testing only).
-    #[arg(long)]
-    pub tls_insecure: bool,
-
-    /// Connect timeout (5, 2.5s, 500ms) [default: 5s].
-    #[arg(long, value_name = "DURATION")]
-    pub connect_timeout: Option<String>,
-
-    /// Per-reply read timeout [default: 10s].
-    #[arg(long, value_name = "DURATION")]
-    pub read_timeout: Option<String>,
-
-    /// SCAN COUNT hint [default: 1000].
-    #[arg(long, value_name = "N")]
-    pub scan_count: Option<u32>,
-
-    /// Cap on commands per second sent to the server (all connections together).
-    #[arg(long, value_name = "PER_SEC")]
-    pub max_rate: Option<u32>,
-
-    /// Audit a random sample of about N keys per database instead of the whole keyspace.
-    ///
-    /// SCAN starts at a random cursor and stops after N keys; counts are of the sample.
-    #[arg(long, value_name = "N")]
-    pub sample: Option<u64>,
-
-    /// Also measure memory per namespace (MEMORY USAGE per key).
-    #[arg(long)]
-    pub memory: bool,
-
-    /// Also count value types per namespace (TYPE per key).
-    #[arg(long)]
-    pub types: bool,
-
-    /// Delimiter of the generic prefix tree [default: ":"].
-    #[arg(long, value_name = "CHAR")]
-    pub delimiter: Option<String>,
-
-    /// Segments kept by the generic prefix tree [default: 2].
-    #[arg(long, value_name = "N")]
-    pub depth: Option<usize>,
-
-    /// Example keys per namespace [default: 3].
-    #[arg(long, value_name = "N")]
-    pub examples: Option<usize>,
-
-    /// Attribute namespaces to the sites found here (a site or a hosting root).
-    #[arg(long, value_name = "DIR")]
-    pub sites: Option<PathBuf>,
-
-    #[command(flatten)]
-    pub policy: PolicyArgs,
-
-    /// Never draw a progress bar (it is drawn only when stderr is a terminal anyway).
-    #[arg(long)]
-    pub no_progress: bool,
-}
-
-/// CI policy flags (override `[policy]`).
-#[derive(Debug, Default, Args)]
-pub struct PolicyArgs {
-    /// Namespace glob whose keys may persist (repeatable; adds to [policy]).
-    #[arg(long, value_name = "GLOB")]
-    pub allow_persistent: Vec<String>,
-
-    /// Per namespace: at most N keys without expiry.
-    #[arg(long, value_name = "N")]
-    pub max_without_expiry: Option<u64>,
-
-    /// Per namespace: at most PCT percent of keys without expiry.
-    #[arg(long, value_name = "PCT")]
-    pub max_without_expiry_pct: Option<f64>,
-
-    /// Per namespace: at most BYTES (512k, 10MB) in keys without expiry (implies --memory).
-    #[arg(long, value_name = "BYTES")]
-    pub max_memory_without_expiry: Option<String>,
-
-    /// Whole keyspace: at most N keys without expiry outside allowed namespaces.
-    #[arg(long, value_name = "N")]
-    pub max_total_without_expiry: Option<u64>,
-
-    /// Whole keyspace: at most PCT percent without expiry outside allowed namespaces.
-    #[arg(long, value_name = "PCT")]
-    pub max_total_without_expiry_pct: Option<f64>,
-}
-
-/// `[redis]` in rcfg.toml: defaults for the flags of the same name.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct RedisConfig {
-    pub user: Option<String>,
-    pub password_file: Option<PathBuf>,
-    pub tls_ca: Option<PathBuf>,
-    pub tls_cert: Option<PathBuf>,
-    pub tls_key: Option<PathBuf>,
-    pub connect_timeout: Option<String>,
-    pub read_timeout: Option<String>,
-    pub scan_count: Option<u32>,
-    pub max_rate: Option<u32>,
-    pub sample: Option<u64>,
-    pub memory: Option<bool>,
-    pub types: Option<bool>,
-    pub delimiter: Option<String>,
-    pub depth: Option<usize>,
-    pub examples: Option<usize>,
-    pub sites: Option<PathBuf>,
-}
 
 /// Live-keyspace results, flattened into the audit JSON (`server`, `totals`, `targets`,
 /// `namespaces`, `sites`). The field names are a contract.
@@ -206,6 +59,10 @@ pub struct LiveReport {
     /// With `--sites`: each site claim on an audited endpoint/db and what it holds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sites: Option<Vec<SiteReport>>,
+    /// The audit stopped before any key was read (bad URL, unreachable, auth, not Redis):
+    /// human output then shows the error alone, never an empty table.
+    #[serde(skip)]
+    pub aborted: bool,
 }
 
 #[derive(Debug, Default, Clone, Serialize)]
@@ -223,6 +80,12 @@ pub struct ServerReport {
     pub memory: bool,
     pub delimiter: String,
     pub depth: usize,
+    /// The databases read, in order (every database `INFO keyspace` lists with keys, unless
+    /// `--db` or the URL names one; `[0]` for a cluster).
+    pub databases: Vec<i64>,
+    /// Databases `INFO keyspace` lists with keys that this run did not read (narrowed by
+    /// `--db` or the URL).
+    pub databases_not_read: Vec<i64>,
 }
 
 #[derive(Debug, Default, Clone, Serialize)]
@@ -363,8 +226,7 @@ fn resolve(args: &LiveArgs, url: &str, config: &FileConfig) -> Result<Resolved> 
     let password_file = args.password_file.clone().or(rc.password_file);
     let password = match &password_file {
         Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("cannot read the password file {}", p.display()))?;
+            let text = crate::fsutil::read_config(p).context("cannot read the password file")?;
             Some(text.lines().next().unwrap_or_default().to_string())
         }
         None => parsed.password.clone().or_else(|| {
@@ -478,6 +340,7 @@ pub fn audit(args: &AuditArgs, config: &FileConfig, report: &mut AuditReport) ->
             let mut live = LiveReport::default();
             live.server.endpoint = shown;
             live.server.mode = "standalone".to_string();
+            live.aborted = true;
             report.live = Some(live);
             return Ok(());
         }
@@ -492,6 +355,8 @@ pub fn audit(args: &AuditArgs, config: &FileConfig, report: &mut AuditReport) ->
             memory: r.scan.memory,
             delimiter: (r.classifier.delimiter as char).to_string(),
             depth: r.classifier.depth,
+            databases: Vec::new(),
+            databases_not_read: Vec::new(),
         },
         ..LiveReport::default()
     };
@@ -504,6 +369,7 @@ pub fn audit(args: &AuditArgs, config: &FileConfig, report: &mut AuditReport) ->
                 message,
             });
             live.totals.elapsed_ms = started.elapsed().as_millis() as u64;
+            live.aborted = true;
             report.live = Some(live);
             return Ok(());
         }
@@ -608,6 +474,11 @@ pub fn audit(args: &AuditArgs, config: &FileConfig, report: &mut AuditReport) ->
         }
     }
     progress.finish_and_clear();
+    live.aborted = !live.targets.is_empty()
+        && live
+            .targets
+            .iter()
+            .all(|t| t.error.is_some() && t.keys_scanned == 0);
 
     for ((endpoint, db, name), (acc, site)) in merged {
         live.namespaces.push(namespace_report(
@@ -726,30 +597,31 @@ fn namespace_report(
     }
 }
 
-/// Connect to the seed, read the topology and `INFO keyspace`, and list what to walk.
+/// Connect to the seed, read the topology and `INFO keyspace`, and list what to walk: the
+/// one database asked for (`--db`, the URL's), else every database `INFO keyspace` lists.
 /// The error carries the db it concerns and a precise message.
 fn find_targets(r: &Resolved, live: &mut LiveReport) -> Result<Vec<Target>, (i64, String)> {
     let ep = &r.endpoint;
-    let db = r.db.or(ep.url_db).unwrap_or(0);
-    let mut con = ep.connect(db).map_err(|e| (db, e))?;
-    let cluster_info =
-        scan::info(&mut con, "cluster").map_err(|e| (db, ep.describe(&e, db, false)))?;
+    let narrowed = if r.all_dbs { None } else { r.db.or(ep.url_db) };
+    let db = narrowed.unwrap_or(0);
+    let mut con = wire::Wire::connect(ep, db).map_err(|e| (db, e))?;
+    let cluster_info = scan::info(&mut con, ep, "cluster").map_err(|e| (db, e))?;
     let is_cluster = cluster_info
         .lines()
         .any(|l| l.trim() == "cluster_enabled:1");
     if is_cluster {
         live.server.mode = "cluster".to_string();
+        live.server.databases = vec![0];
         let tls = matches!(ep.addr, Addr::Tls { .. });
-        let primaries = scan::cluster_primaries(&mut con, tls).map_err(|e| (0, e))?;
+        let primaries = scan::cluster_primaries(&mut con, ep, tls).map_err(|e| (0, e))?;
         let mut targets = Vec::new();
         for (host, port) in primaries {
             let node = ep.at(&host, port);
             live.server.nodes.push(node.server_label());
-            let mut ncon = node
-                .connect(0)
+            let mut ncon = wire::Wire::connect(&node, 0)
                 .map_err(|e| (0, format!("{}: {e}", node.server_label())))?;
-            let ks =
-                scan::info(&mut ncon, "keyspace").map_err(|e| (0, node.describe(&e, 0, false)))?;
+            let ks = scan::info(&mut ncon, &node, "keyspace")
+                .map_err(|e| (0, format!("{}: {e}", node.server_label())))?;
             let (keys, expires) = scan::parse_keyspace(&ks).get(&0).copied().unwrap_or((0, 0));
             targets.push(Target {
                 endpoint: node,
@@ -761,14 +633,20 @@ fn find_targets(r: &Resolved, live: &mut LiveReport) -> Result<Vec<Target>, (i64
         }
         return Ok(targets);
     }
-    let ks = scan::info(&mut con, "keyspace").map_err(|e| (db, ep.describe(&e, db, false)))?;
+    let ks = scan::info(&mut con, ep, "keyspace").map_err(|e| (db, e))?;
     let keyspace = scan::parse_keyspace(&ks);
-    let dbs: Vec<i64> = if r.all_dbs {
-        let listed: Vec<i64> = keyspace.keys().copied().collect();
-        if listed.is_empty() { vec![db] } else { listed }
-    } else {
-        vec![db]
+    let listed: Vec<i64> = keyspace
+        .iter()
+        .filter(|(_, (keys, _))| *keys > 0)
+        .map(|(d, _)| *d)
+        .collect();
+    let dbs: Vec<i64> = match narrowed {
+        Some(d) => vec![d],
+        None if listed.is_empty() => vec![0],
+        None => listed.clone(),
     };
+    live.server.databases = dbs.clone();
+    live.server.databases_not_read = listed.into_iter().filter(|d| !dbs.contains(d)).collect();
     Ok(dbs
         .into_iter()
         .map(|d| {

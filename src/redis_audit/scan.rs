@@ -299,6 +299,7 @@ pub fn scan_target(
 /// Send one packed SCAN and read `[cursor, [keys…]]`.
 fn scan_page(con: &mut Wire, ep: &Endpoint, cmd: &[u8]) -> Result<(u64, Page), String> {
     con.send(ep, cmd)?;
+    con.begin(ep)?;
     match con.read(ep)? {
         Reply::Array(2) => {}
         Reply::Error(e) => return Err(server_error(e, "SCAN")),
@@ -316,8 +317,8 @@ fn scan_page(con: &mut Wire, ep: &Endpoint, cmd: &[u8]) -> Result<(u64, Page), S
         other => return Err(format!("unexpected SCAN keys {other:?}")),
     };
     let mut page = Page {
-        data: Vec::with_capacity(n * 32),
-        ends: Vec::with_capacity(n),
+        data: Vec::with_capacity(n.min(4096) * 32),
+        ends: Vec::with_capacity(n.min(4096)),
     };
     for _ in 0..n {
         match con.read(ep)? {
@@ -441,6 +442,7 @@ fn receive(
 ) -> Result<(), String> {
     let mut first_err: Option<String> = None;
     let mut ty = String::new();
+    con.begin(ep)?;
     for key in pages.iter().flat_map(Page::keys) {
         let pttl = match con.read(ep)? {
             Reply::Int(v) => Ok(v),
@@ -615,26 +617,26 @@ pub fn parse_keyspace(info: &str) -> BTreeMap<i64, (u64, u64)> {
 }
 
 /// `INFO <section>` as text.
-pub fn info(con: &mut redis::Connection, section: &str) -> redis::RedisResult<String> {
-    redis::cmd("INFO").arg(section).query::<String>(con)
+pub fn info(con: &mut Wire, ep: &Endpoint, section: &str) -> Result<String, String> {
+    con.query_text(ep, &[b"INFO", section.as_bytes()])
 }
 
 /// The primaries of a cluster, as (host, port): `CLUSTER SHARDS` (Redis 7), else `CLUSTER
 /// NODES`. Replicas and failed nodes are left out, so nothing is counted twice.
 pub fn cluster_primaries(
-    con: &mut redis::Connection,
+    con: &mut Wire,
+    ep: &Endpoint,
     tls: bool,
 ) -> Result<Vec<(String, u16)>, String> {
     // An older server (or an ACL without cluster|shards) falls through to NODES.
-    if let Ok(v) = redis::cmd("CLUSTER").arg("SHARDS").query::<Value>(con) {
+    if let Ok(v) = con.query_value(ep, &[b"CLUSTER", b"SHARDS"])? {
         let primaries = parse_shards(&v, tls);
         if !primaries.is_empty() {
             return Ok(primaries);
         }
     }
-    let text = redis::cmd("CLUSTER")
-        .arg("NODES")
-        .query::<String>(con)
+    let text = con
+        .query_text(ep, &[b"CLUSTER", b"NODES"])
         .map_err(|e| format!("CLUSTER SHARDS and CLUSTER NODES both failed: {e}"))?;
     let primaries = parse_nodes(&text);
     if primaries.is_empty() {

@@ -31,6 +31,10 @@ pub fn write(out: &mut impl Write, args: &AuditArgs, report: &AuditReport) -> Re
     Ok(())
 }
 
+fn esc(s: &str) -> std::borrow::Cow<'_, str> {
+    crate::term::escape(s)
+}
+
 fn sev_label(p: Paint, s: Severity) -> String {
     match s {
         Severity::Error => p.red(&p.bold("error")),
@@ -41,16 +45,19 @@ fn sev_label(p: Paint, s: Severity) -> String {
 
 /// `path:line:col: severity[rule] message`, the code line, the trace and the hint.
 pub fn human(out: &mut impl Write, report: &AuditReport, paint: Paint) -> Result<()> {
-    if let Some(live) = &report.live {
+    // A live audit that read nothing shows its error alone (no empty "0 keys" table).
+    if let Some(live) = report.live.as_ref().filter(|l| !l.aborted) {
         crate::redis_audit::write_human(out, live, paint)?;
         if !report.findings.is_empty() {
             writeln!(out)?;
         }
     }
     for f in &report.findings {
+        // Paths, snippets, key names and messages quoting them come from other people's
+        // files and servers: escaped for the terminal (JSON keeps the exact text).
         let head = match (&f.location, &f.target) {
-            (Some(l), _) => l.to_string(),
-            (None, Some(t)) => t.clone(),
+            (Some(l), _) => esc(&l.to_string()).into_owned(),
+            (None, Some(t)) => esc(t).into_owned(),
             (None, None) => "-".into(),
         };
         writeln!(
@@ -59,18 +66,18 @@ pub fn human(out: &mut impl Write, report: &AuditReport, paint: Paint) -> Result
             paint.bold(&head),
             sev_label(paint, f.severity),
             f.code,
-            f.message
+            esc(&f.message)
         )?;
         let gutter = f.location.as_ref().map_or(0, |l| l.line.to_string().len());
         if let (Some(l), Some(code)) = (&f.location, &f.snippet) {
-            writeln!(out, "  {} | {}", paint.dim(&l.line.to_string()), code)?;
+            writeln!(out, "  {} | {}", paint.dim(&l.line.to_string()), esc(code))?;
         }
         let pad = " ".repeat(gutter);
         for hop in &f.trace {
-            writeln!(out, "  {pad} = {} {hop}", paint.dim("trace:"))?;
+            writeln!(out, "  {pad} = {} {}", paint.dim("trace:"), esc(hop))?;
         }
         if let Some(h) = &f.hint {
-            writeln!(out, "  {pad} = {} {h}", paint.dim("help:"))?;
+            writeln!(out, "  {pad} = {} {}", paint.dim("help:"), esc(h))?;
         }
     }
     for e in &report.errors {
@@ -78,9 +85,15 @@ pub fn human(out: &mut impl Write, report: &AuditReport, paint: Paint) -> Result
             out,
             "{}: {}: {}",
             paint.red(&paint.bold("error")),
-            e.target,
-            e.message
+            esc(&e.target),
+            esc(&e.message)
         )?;
+    }
+    if report.live.as_ref().is_some_and(|l| l.aborted)
+        && report.stats.is_none()
+        && report.findings.is_empty()
+    {
+        return Ok(());
     }
     let count = |s| report.findings.iter().filter(|f| f.severity == s).count();
     let mut summary = format!(

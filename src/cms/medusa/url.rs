@@ -15,103 +15,16 @@ pub struct RedisUrl {
     pub percent_encoded_socket: bool,
 }
 
-fn query_db(query: Option<&str>) -> Option<i64> {
-    query?
-        .split('&')
-        .find_map(|kv| kv.strip_prefix("db="))
-        .and_then(|v| v.parse().ok())
-}
-
-/// Parse a Redis URL; `None` when it is not one ioredis would accept.
+/// Parse a Redis URL; `None` when it is not one ioredis would accept. The splitting and
+/// percent-decoding are the crate's one parser's ([`crate::redis_url::parse_ioredis`]).
 pub fn parse(url: &str) -> Option<RedisUrl> {
-    let url = url.trim();
-    if url.starts_with('/') {
-        let (path, query) = split_query(url);
-        return Some(RedisUrl {
-            transport: Transport::Unix {
-                path: path.to_string(),
-            },
-            database: query_db(query),
-            password_set: false,
-            percent_encoded_socket: false,
-        });
-    }
-    let (scheme, rest) = url.split_once("://")?;
-    let scheme = scheme.to_ascii_lowercase();
-    if scheme == "unix" {
-        let (path, query) = split_query(rest);
-        if !path.starts_with('/') {
-            return None;
-        }
-        return Some(RedisUrl {
-            transport: Transport::Unix {
-                path: path.to_string(),
-            },
-            database: query_db(query),
-            password_set: false,
-            percent_encoded_socket: false,
-        });
-    }
-    let tls = match scheme.as_str() {
-        "redis" | "valkey" => false,
-        "rediss" | "valkeys" => true,
-        _ => return None,
-    };
-    let (rest, query) = split_query(rest);
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i + 1..]),
-        None => (rest, ""),
-    };
-    let (userinfo, hostport) = match authority.rfind('@') {
-        Some(i) => (Some(&authority[..i]), &authority[i + 1..]),
-        None => (None, authority),
-    };
-    let password_set = userinfo
-        .and_then(|u| u.split_once(':'))
-        .is_some_and(|(_, p)| !p.is_empty());
-    let (host, port) = split_host_port(hostport)?;
-    let host = if host.is_empty() { "localhost" } else { host };
-    let database = path
-        .split('/')
-        .next()
-        .filter(|s| !s.is_empty())
-        .and_then(|s| s.parse().ok())
-        .or_else(|| query_db(query));
-    let percent_encoded_socket = host.to_ascii_lowercase().contains("%2f");
-    let (host, port) = (host.to_string(), port.unwrap_or(6379));
+    let u = crate::redis_url::parse_ioredis(url)?;
     Some(RedisUrl {
-        transport: if tls {
-            Transport::Tls { host, port }
-        } else {
-            Transport::Tcp { host, port }
-        },
-        database,
-        password_set,
-        percent_encoded_socket,
+        transport: u.transport,
+        database: u.db,
+        password_set: u.password.is_some(),
+        percent_encoded_socket: u.percent_encoded_socket,
     })
-}
-
-fn split_query(s: &str) -> (&str, Option<&str>) {
-    match s.split_once('?') {
-        Some((a, q)) => (a, Some(q)),
-        None => (s, None),
-    }
-}
-
-fn split_host_port(hp: &str) -> Option<(&str, Option<u16>)> {
-    if let Some(rest) = hp.strip_prefix('[') {
-        let (host, after) = rest.split_once(']')?;
-        let port = match after.strip_prefix(':') {
-            Some(p) => Some(p.parse().ok()?),
-            None => None,
-        };
-        return Some((host, port));
-    }
-    match hp.rsplit_once(':') {
-        Some((h, p)) if !p.is_empty() => Some((h, Some(p.parse().ok()?))),
-        Some((h, _)) => Some((h, None)),
-        None => Some((hp, None)),
-    }
 }
 
 #[cfg(test)]
