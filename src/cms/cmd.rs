@@ -75,6 +75,30 @@ impl Inventory {
                 Err(e) => errors.push(DetectError::new(&path, super::describe_io(&e))),
             }
         }
+        if let Some(root) = &args.root
+            && sites.is_empty()
+            && errors.is_empty()
+        {
+            errors.push(DetectError::new(
+                root,
+                format!(
+                    "no CMS site found below this directory (searched {} levels deep; --depth searches deeper)",
+                    args.depth
+                ),
+            ));
+        }
+        // Lints in file and line order, whatever order the checks ran in.
+        for site in &mut sites {
+            site.lints.sort_by(|a, b| {
+                let key = |l: &crate::report::Finding| {
+                    l.location
+                        .as_ref()
+                        .map(|loc| (0, loc.path.clone(), loc.line, loc.column))
+                        .unwrap_or((1, PathBuf::new(), 0, None))
+                };
+                key(a).cmp(&key(b))
+            });
+        }
         let collisions = collisions::find(&sites);
         Inventory {
             sites,
@@ -195,7 +219,10 @@ pub fn write_table(out: &mut impl Write, inv: &Inventory, p: Paint) -> std::io::
         }
         s.trim_end().to_string()
     };
-    writeln!(out, "{}", p.bold(&line(header)))?;
+    // No site at all (only errors): no bare header.
+    if !rows.is_empty() {
+        writeln!(out, "{}", p.bold(&line(header)))?;
+    }
     for row in &rows {
         writeln!(out, "{}", line(row.each_ref().map(String::as_str)))?;
     }
