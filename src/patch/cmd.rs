@@ -619,7 +619,24 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
         if !meta.is_dir() {
             bail!("{}: not a directory", path.display());
         }
-        let site = crate::cms::detect_dir(&path, &mut errors);
+        let mut found = crate::cms::locate::site_at(&path, &mut errors);
+        if found.len() > 1 {
+            let names: Vec<String> = found.iter().map(|s| s.path.display().to_string()).collect();
+            bail!(
+                "{}: holds {} sites ({}); name one, or use --root",
+                path.display(),
+                found.len(),
+                names.join(", ")
+            );
+        }
+        let site = found.remove(0);
+        if let Some(from) = &site.found_from {
+            eprintln!(
+                "rcfg: site: {} (found from {})",
+                site.path.display(),
+                from.display()
+            );
+        }
         if let Some(e) = errors.first() {
             let msg =
                 super::mask::mask_file_error(&e.path, &e.message, &resolved_secrets(&resolved));

@@ -1,0 +1,258 @@
+//! Which site(s) a PATH means, wherever the engineer stands: the site root itself, the
+//! site's own directory above its docroot (`public_html`, `httpdocs`, … or a deploy tool's
+//! `current`), or a directory inside the site (walked up as core walks up, a bounded number
+//! of levels). `detect PATH`, `apply PATH` and `audit-ttl PATH` all resolve PATH here, so
+//! they agree. The hosting-root walk asks [`walk_skips`], [`leaf_docroots`] and
+//! [`nested_site_parent`] about panel and deploy layouts. Nothing here writes.
+
+use std::path::{Component, Path, PathBuf};
+
+use super::{DetectError, detect_dir, walk_root};
+use crate::model::{Cms, Site};
+
+/// Directory names hosting panels, web servers and deploy tools give a site's docroot,
+/// looked for in a site's own directory: cPanel/DirectAdmin `public_html`, Plesk
+/// `httpdocs`, Apache `htdocs`/`html`, `www`, ISPConfig/Bedrock `web`, Acquia `docroot`,
+/// Deployer/Capistrano `current`.
+pub const DOCROOTS: &[&str] = &[
+    "public_html",
+    "httpdocs",
+    "htdocs",
+    "html",
+    "www",
+    "web",
+    "docroot",
+    "current",
+];
+
+/// How many directories above PATH are tried when PATH is inside a site (a Magento module's
+/// `etc/` is 5 levels below the store root).
+pub const MAX_UP: usize = 8;
+
+/// The site(s) PATH means, for `detect PATH` and `apply PATH`:
+/// 1. PATH is a site root (or WordPress ABSPATH, or a docroot whose project is its parent);
+/// 2. else the sites in PATH's docroot directories ([`DOCROOTS`]; links leaving PATH are
+///    not followed);
+/// 3. else the site PATH is inside, up to [`MAX_UP`] levels up.
+///
+/// When nothing is found, one `unknown` site for PATH. A site found anywhere but at PATH
+/// carries `found_from`.
+pub fn site_at(path: &Path, errors: &mut Vec<DetectError>) -> Vec<Site> {
+    let site = detect_dir(path, errors);
+    if site.cms != Cms::Unknown {
+        return vec![mark(project_of(site, errors), path)];
+    }
+    let below = in_docroots(path, errors);
+    if !below.is_empty() {
+        return below.into_iter().map(|s| mark(s, path)).collect();
+    }
+    match above(path, errors) {
+        Some(found) => vec![mark(found, path)],
+        None => vec![site],
+    }
+}
+
+/// The sites below PATH, for `audit-ttl PATH`: the hosting-root walk to `max_depth`; when
+/// it finds no CMS site, the site PATH is inside (as [`site_at`] step 3). A site at PATH
+/// that is the docroot of a project is replaced by the project.
+pub fn sites_below(path: &Path, max_depth: usize, errors: &mut Vec<DetectError>) -> Vec<Site> {
+    let sites = walk_root(path, &super::RootWalk { max_depth }, errors);
+    if !sites.iter().any(|s| s.cms != Cms::Unknown) {
+        if let Some(found) = above(path, errors) {
+            return vec![mark(found, path)];
+        }
+        return sites;
+    }
+    sites
+        .into_iter()
+        .map(|s| {
+            let s = if s.path == path {
+                project_of(s, errors)
+            } else {
+                s
+            };
+            mark(s, path)
+        })
+        .collect()
+}
+
+/// Set `found_from` when the site root is not PATH itself.
+fn mark(mut site: Site, path: &Path) -> Site {
+    if site.path != path && !same_dir(&site.path, path) {
+        site.found_from = Some(path.to_path_buf());
+    }
+    site
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y)
+}
+
+/// A site detected at its docroot (Bedrock's `web/`, a composer Drupal's `web/`) whose
+/// parent is the project that serves it: the project is the site.
+fn project_of(site: Site, errors: &mut Vec<DetectError>) -> Site {
+    let Some(parent) = site.path.parent().filter(|p| !p.as_os_str().is_empty()) else {
+        return site;
+    };
+    let mut scratch = Vec::new();
+    let project = detect_dir(parent, &mut scratch);
+    let serves = project.cms == site.cms
+        && project
+            .docroot
+            .as_deref()
+            .is_some_and(|d| same_dir(d, &site.path));
+    if serves {
+        errors.extend(scratch);
+        project
+    } else {
+        site
+    }
+}
+
+/// Sites in PATH's docroot directories. A docroot that is a symlink leaving PATH is not
+/// followed.
+fn in_docroots(path: &Path, errors: &mut Vec<DetectError>) -> Vec<Site> {
+    let Ok(real) = std::fs::canonicalize(path) else {
+        return Vec::new();
+    };
+    let mut seen: Vec<PathBuf> = Vec::new();
+    let mut out = Vec::new();
+    for name in DOCROOTS {
+        let dir = path.join(name);
+        let Ok(target) = std::fs::canonicalize(&dir) else {
+            continue;
+        };
+        if !target.is_dir() || !target.starts_with(&real) || seen.contains(&target) {
+            continue;
+        }
+        seen.push(target);
+        let site = detect_dir(&dir, errors);
+        if site.cms != Cms::Unknown {
+            out.push(site);
+        }
+    }
+    out
+}
+
+/// The site PATH is inside: the first ancestor (up to [`MAX_UP`]) that is a site root.
+fn above(path: &Path, errors: &mut Vec<DetectError>) -> Option<Site> {
+    for dir in ancestors(path) {
+        let site = detect_dir(&dir, errors);
+        if site.cms != Cms::Unknown {
+            return Some(project_of(site, errors));
+        }
+    }
+    None
+}
+
+/// PATH's ancestors, nearest first, at most [`MAX_UP`]. A relative PATH keeps its relative
+/// spelling as long as it can (so reported site paths look like the PATH typed), then
+/// continues from the current directory; `..` and `.` are folded lexically.
+fn ancestors(path: &Path) -> Vec<PathBuf> {
+    let has_dots = path
+        .components()
+        .any(|c| matches!(c, Component::ParentDir | Component::CurDir));
+    let mut cur = if has_dots {
+        match std::env::current_dir() {
+            Ok(cwd) => fold(&cwd.join(path)),
+            Err(_) => return Vec::new(),
+        }
+    } else {
+        path.to_path_buf()
+    };
+    let mut out = Vec::new();
+    while out.len() < MAX_UP {
+        cur = match cur.parent() {
+            Some(p) if p.as_os_str().is_empty() => match std::env::current_dir() {
+                Ok(cwd) => cwd,
+                Err(_) => break,
+            },
+            Some(p) => p.to_path_buf(),
+            None => break,
+        };
+        out.push(cur.clone());
+    }
+    out
+}
+
+/// `a/b/../c/.` → `a/c`, without touching the file system.
+fn fold(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// Hosting-root walk: panel and deploy layouts
+
+/// Children of a directory the root walk must not descend into, given the names it holds:
+/// next to a deploy tool's `current`, the `releases/` (old releases are not sites, the
+/// live one is reached through `current`) and `shared/` (files linked into releases).
+pub fn walk_skips(names: &[String]) -> &'static [&'static str] {
+    let has = |n: &str| names.iter().any(|x| x == n);
+    if has("current") && has("releases") {
+        &["releases", "shared"]
+    } else {
+        &[]
+    }
+}
+
+/// At the depth limit, a directory that is no site is tried once more through its docroot
+/// directories: a panel's per-domain directory (DirectAdmin `domains/DOMAIN`, ISPConfig
+/// `clientN/webN`) is one level deeper than a plain vhost. Only existing directories are
+/// returned; links leaving `dir` are not.
+pub fn leaf_docroots(dir: &Path) -> Vec<PathBuf> {
+    let Ok(real) = std::fs::canonicalize(dir) else {
+        return Vec::new();
+    };
+    DOCROOTS
+        .iter()
+        .map(|n| dir.join(n))
+        .filter(|d| {
+            std::fs::canonicalize(d).is_ok_and(|t| t.is_dir() && t.starts_with(&real) && t != real)
+        })
+        .collect()
+}
+
+/// cPanel puts addon and subdomain docroots inside the main domain's `public_html`: a site
+/// found at a `public_html` has its direct subdirectories tried as sites too.
+pub fn nested_site_parent(site_root: &Path) -> bool {
+    site_root.file_name().is_some_and(|n| n == "public_html")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fold_removes_dots_lexically() {
+        assert_eq!(fold(Path::new("/a/b/../c/./d")), PathBuf::from("/a/c/d"));
+    }
+
+    #[test]
+    fn ancestors_keep_relative_spelling_then_use_cwd() {
+        let a = ancestors(Path::new("x/y/z"));
+        assert_eq!(a[0], PathBuf::from("x/y"));
+        assert_eq!(a[1], PathBuf::from("x"));
+        assert_eq!(a[2], std::env::current_dir().unwrap());
+        assert!(a.len() <= MAX_UP);
+    }
+
+    #[test]
+    fn releases_skipped_only_next_to_current() {
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            walk_skips(&names(&["current", "releases", "shared"])),
+            &["releases", "shared"]
+        );
+        assert!(walk_skips(&names(&["releases", "shared"])).is_empty());
+    }
+}
