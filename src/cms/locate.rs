@@ -53,8 +53,8 @@ pub fn site_at(path: &Path, errors: &mut Vec<DetectError>) -> Vec<Site> {
 }
 
 /// The sites below PATH, for `audit-ttl PATH`: the hosting-root walk to `max_depth`; when
-/// it finds no CMS site, the site PATH is inside (as [`site_at`] step 3). A site at PATH
-/// that is the docroot of a project is replaced by the project.
+/// it finds no CMS site, the site PATH is inside (as [`site_at`] step 3). A site at (or
+/// above) PATH that is the docroot of a project is replaced by the project.
 pub fn sites_below(path: &Path, max_depth: usize, errors: &mut Vec<DetectError>) -> Vec<Site> {
     let sites = walk_root(path, &super::RootWalk { max_depth }, errors);
     if !sites.iter().any(|s| s.cms != Cms::Unknown) {
@@ -66,7 +66,7 @@ pub fn sites_below(path: &Path, max_depth: usize, errors: &mut Vec<DetectError>)
     sites
         .into_iter()
         .map(|s| {
-            let s = if s.path == path {
+            let s = if path.starts_with(&s.path) {
                 project_of(s, errors)
             } else {
                 s
@@ -195,14 +195,19 @@ fn fold(path: &Path) -> PathBuf {
 
 /// Children of a directory the root walk must not descend into, given the names it holds:
 /// next to a deploy tool's `current`, the `releases/` (old releases are not sites, the
-/// live one is reached through `current`) and `shared/` (files linked into releases).
-pub fn walk_skips(names: &[String]) -> &'static [&'static str] {
+/// live one is reached through `current`) and `shared/` (files linked into releases);
+/// next to DirectAdmin's `public_html`, its `private_html` (the HTTPS docroot, usually a
+/// link to `public_html`).
+pub fn walk_skips(names: &[String]) -> Vec<&'static str> {
     let has = |n: &str| names.iter().any(|x| x == n);
+    let mut skips = Vec::new();
     if has("current") && has("releases") {
-        &["releases", "shared"]
-    } else {
-        &[]
+        skips.extend(["releases", "shared"]);
     }
+    if has("public_html") && has("private_html") {
+        skips.push("private_html");
+    }
+    skips
 }
 
 /// At the depth limit, a directory that is no site is tried once more through its docroot
@@ -251,7 +256,11 @@ mod tests {
         let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(
             walk_skips(&names(&["current", "releases", "shared"])),
-            &["releases", "shared"]
+            ["releases", "shared"]
+        );
+        assert_eq!(
+            walk_skips(&names(&["public_html", "private_html"])),
+            ["private_html"]
         );
         assert!(walk_skips(&names(&["releases", "shared"])).is_empty());
     }
