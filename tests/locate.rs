@@ -335,3 +335,36 @@ fn a_directory_outside_any_site_is_still_no_cms() {
     assert!(text(&out.stdout).contains("no CMS recognised"));
     assert!(!text(&out.stdout).contains("found from"));
 }
+
+#[test]
+fn apply_in_a_panel_home_avoids_the_neighbours_database_and_names_the_prefix_after_the_user() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    copy_tree(
+        &common::fixture("wordpress-classic"),
+        &home.join("alice/public_html"),
+    );
+    let carol = home.join("carol/public_html");
+    copy_tree(&common::fixture("hosting-root/blog.example.com"), &carol);
+    // carol's site takes database 1, the first one apply would otherwise give alice.
+    let cfg = carol.join("wp-config.php");
+    let text_cfg = std::fs::read_to_string(&cfg).unwrap();
+    let moved = text_cfg.replace("'WP_REDIS_DATABASE', 2 ", "'WP_REDIS_DATABASE', 1 ");
+    assert_ne!(moved, text_cfg);
+    std::fs::write(&cfg, moved).unwrap();
+    let out = rcfg()
+        .args(["apply", "--dry-run"])
+        .arg(home.join("alice"))
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        stdout.contains("+define( 'WP_REDIS_DATABASE', 2 );"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("+define( 'WP_REDIS_PREFIX', 'alice:' );"),
+        "{stdout}"
+    );
+}

@@ -190,6 +190,59 @@ fn fold(path: &Path) -> PathBuf {
     out
 }
 
+/// The name that tells a site apart from its neighbours: the last directory name of
+/// `site_root`, passing over docroot names ([`DOCROOTS`]) and a deploy tool's
+/// `releases/N`, so `/home/alice/public_html` is `alice`,
+/// `/var/www/vhosts/shop.example.com/httpdocs` is `shop.example.com` and
+/// `/var/www/app/releases/3` is `app`. `None` when there is no name at all.
+pub fn site_name(site_root: &Path) -> Option<String> {
+    let names: Vec<String> = site_root
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(n) => Some(n.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect();
+    let mut i = names.len();
+    while i > 0 {
+        let name = &names[i - 1];
+        if i >= 2 && names[i - 2] == "releases" {
+            i -= 2;
+        } else if DOCROOTS.contains(&name.as_str()) && i >= 2 {
+            i -= 1;
+        } else {
+            return Some(name.clone());
+        }
+    }
+    names.last().cloned()
+}
+
+/// Where a site's neighbours live and how deep below it their roots are: the directory
+/// above the site's own directory, passing over docroot names and `releases/N` as
+/// [`site_name`] does (`/home/alice/public_html` → `/home`, 2 levels).
+pub fn neighbourhood(site_root: &Path) -> Option<(PathBuf, usize)> {
+    let mut dir = std::fs::canonicalize(site_root).ok()?;
+    let mut depth = 1;
+    for _ in 0..4 {
+        let parent_is_releases = dir
+            .parent()
+            .and_then(Path::file_name)
+            .is_some_and(|n| n == "releases");
+        let is_docroot = dir
+            .file_name()
+            .is_some_and(|n| DOCROOTS.iter().any(|d| n == *d));
+        if parent_is_releases {
+            dir = dir.parent()?.parent()?.to_path_buf();
+        } else if is_docroot {
+            dir = dir.parent()?.to_path_buf();
+        } else {
+            break;
+        }
+        depth += 1;
+    }
+    Some((dir.parent()?.to_path_buf(), depth))
+}
+
 // ---------------------------------------------------------------------------------------
 // Hosting-root walk: panel and deploy layouts
 
@@ -249,6 +302,44 @@ mod tests {
         assert_eq!(a[1], PathBuf::from("x"));
         assert_eq!(a[2], std::env::current_dir().unwrap());
         assert!(a.len() <= MAX_UP);
+    }
+
+    #[test]
+    fn site_names_pass_over_docroots_and_releases() {
+        for (root, name) in [
+            ("/home/alice/public_html", "alice"),
+            (
+                "/var/www/vhosts/shop.example.com/httpdocs",
+                "shop.example.com",
+            ),
+            (
+                "/home/bob/domains/bob.example.org/public_html",
+                "bob.example.org",
+            ),
+            ("/var/www/clients/client1/web1/web", "web1"),
+            ("/var/www/app/releases/3", "app"),
+            ("/var/www/app/current", "app"),
+            ("/srv/blog.example.com", "blog.example.com"),
+            ("web", "web"),
+        ] {
+            assert_eq!(site_name(Path::new(root)).as_deref(), Some(name), "{root}");
+        }
+        assert_eq!(site_name(Path::new("/")), None);
+    }
+
+    #[test]
+    fn neighbours_of_a_docroot_or_release_are_next_to_its_own_directory() {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = std::fs::canonicalize(tmp.path()).unwrap();
+        let docroot = base.join("home/alice/public_html");
+        let release = base.join("www/app/releases/3");
+        let plain = base.join("www/blog.example.com");
+        for d in [&docroot, &release, &plain] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        assert_eq!(neighbourhood(&docroot), Some((base.join("home"), 2)));
+        assert_eq!(neighbourhood(&release), Some((base.join("www"), 2)));
+        assert_eq!(neighbourhood(&plain), Some((base.join("www"), 1)));
     }
 
     #[test]

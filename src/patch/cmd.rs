@@ -541,18 +541,16 @@ fn target_for(r: &Resolved, a: &Assignment, args: &ApplyArgs, single: bool) -> T
     }
 }
 
-/// Sites in the same parent directory, so a single site's default database does not clash
-/// with its neighbours'.
+/// Sites next to this one (in the same parent directory, or next to its own directory
+/// when the site is a docroot or a deploy release), so a single site's default database
+/// does not clash with its neighbours'.
 fn siblings(site: &Site) -> Vec<Site> {
-    let Some(parent) = std::fs::canonicalize(&site.path)
-        .ok()
-        .and_then(|p| p.parent().map(Path::to_path_buf))
-    else {
+    let Some((parent, max_depth)) = crate::cms::locate::neighbourhood(&site.path) else {
         return Vec::new();
     };
     let me = std::fs::canonicalize(&site.path).ok();
     let mut errors: Vec<DetectError> = Vec::new();
-    crate::cms::walk_root(&parent, &RootWalk { max_depth: 1 }, &mut errors)
+    crate::cms::walk_root(&parent, &RootWalk { max_depth }, &mut errors)
         .into_iter()
         .filter(|s| {
             std::fs::canonicalize(&s.path).ok() != me && s.cms != crate::model::Cms::Unknown
