@@ -368,3 +368,29 @@ fn apply_in_a_panel_home_avoids_the_neighbours_database_and_names_the_prefix_aft
         "{stdout}"
     );
 }
+
+#[test]
+fn audit_ttl_says_which_site_root_it_found_but_not_for_each_site_of_a_hosting_root() {
+    let start = format!("{L}/plesk/var/www/vhosts/shop.example.com");
+    let out = rcfg().args(["audit-ttl", &start]).output().unwrap();
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(&format!("site: {start}/httpdocs (found from {start})")),
+        "{stdout}"
+    );
+    let out = rcfg()
+        .args(["audit-ttl", "--format", "json", &format!("{L}/cpanel/home")])
+        .output()
+        .unwrap();
+    let report = json_of(&out);
+    let sites = report["stats"]["sites"].as_array().unwrap();
+    assert_eq!(
+        paths(&report["stats"]["sites"]),
+        [format!("{L}/cpanel/home/alice/public_html")],
+        "{report:#}"
+    );
+    assert!(
+        sites.iter().all(|s| s.get("found_from").is_none()),
+        "{report:#}"
+    );
+}

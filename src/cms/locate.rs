@@ -54,7 +54,9 @@ pub fn site_at(path: &Path, errors: &mut Vec<DetectError>) -> Vec<Site> {
 
 /// The sites below PATH, for `audit-ttl PATH`: the hosting-root walk to `max_depth`; when
 /// it finds no CMS site, the site PATH is inside (as [`site_at`] step 3). A site at (or
-/// above) PATH that is the docroot of a project is replaced by the project.
+/// above) PATH that is the docroot of a project is replaced by the project. `found_from`
+/// is set on the sites PATH stands for (PATH's docroot, the site PATH is in), not on every
+/// site of a hosting root.
 pub fn sites_below(path: &Path, max_depth: usize, errors: &mut Vec<DetectError>) -> Vec<Site> {
     let sites = walk_root(path, &super::RootWalk { max_depth }, errors);
     if !sites.iter().any(|s| s.cms != Cms::Unknown) {
@@ -66,14 +68,24 @@ pub fn sites_below(path: &Path, max_depth: usize, errors: &mut Vec<DetectError>)
     sites
         .into_iter()
         .map(|s| {
-            let s = if path.starts_with(&s.path) {
-                project_of(s, errors)
+            if path.starts_with(&s.path) {
+                mark(project_of(s, errors), path)
+            } else if is_docroot_of(&s.path, path) {
+                mark(s, path)
             } else {
+                // A site of a tree below PATH (a hosting root): PATH does not stand for it.
                 s
-            };
-            mark(s, path)
+            }
         })
         .collect()
+}
+
+/// `site_root` is `dir`'s docroot directory (`dir/public_html`, `dir/current`, …).
+fn is_docroot_of(site_root: &Path, dir: &Path) -> bool {
+    site_root.parent() == Some(dir)
+        && site_root
+            .file_name()
+            .is_some_and(|n| DOCROOTS.iter().any(|d| n == *d))
 }
 
 /// Set `found_from` when the site root is not PATH itself.

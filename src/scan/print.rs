@@ -82,6 +82,16 @@ pub fn human(out: &mut impl Write, report: &AuditReport, paint: Paint) -> Result
             e.message
         )?;
     }
+    for site in report.stats.iter().flat_map(|st| &st.sites) {
+        if let Some(from) = &site.found_from {
+            let (root, from) = (site.path.display(), from.display());
+            writeln!(
+                out,
+                "{}",
+                paint.dim(&format!("site: {root} (found from {from})"))
+            )?;
+        }
+    }
     let count = |s| report.findings.iter().filter(|f| f.severity == s).count();
     let mut summary = format!(
         "{} finding{} ({} error, {} warning, {} info)",
