@@ -394,3 +394,52 @@ fn audit_ttl_says_which_site_root_it_found_but_not_for_each_site_of_a_hosting_ro
         "{report:#}"
     );
 }
+
+#[test]
+fn audit_ttl_from_a_docroot_reports_the_projects_findings() {
+    let project = "fixtures/drupal-docroot-lints";
+    let findings = |report: &Value| -> Vec<String> {
+        let mut v: Vec<String> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {}",
+                    f["code"].as_str().unwrap(),
+                    f["location"]["line"].as_u64().unwrap()
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let run = |dir: &str, arg: &str| {
+        let out = rcfg()
+            .current_dir(common::repo_root().join(dir))
+            .args(["audit-ttl", "--format", "json", arg])
+            .output()
+            .unwrap();
+        json_of(&out)
+    };
+    let whole = run(".", project);
+    assert!(!findings(&whole).is_empty(), "{whole:#}");
+    // From the docroot by path, and standing in it (PATH `.`).
+    for (dir, arg) in [
+        (".", format!("{project}/docroot")),
+        (&format!("{project}/docroot")[..], ".".to_string()),
+    ] {
+        let report = run(dir, &arg);
+        assert_eq!(
+            findings(&report),
+            findings(&whole),
+            "{dir} {arg}: {report:#}"
+        );
+        let site = &report["stats"]["sites"][0];
+        assert!(
+            site["path"].as_str().unwrap().ends_with(project),
+            "{report:#}"
+        );
+        assert_eq!(site["found_from"], arg.as_str());
+    }
+}

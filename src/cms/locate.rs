@@ -103,11 +103,11 @@ fn same_dir(a: &Path, b: &Path) -> bool {
 /// A site detected at its docroot (Bedrock's `web/`, a composer Drupal's `web/`) whose
 /// parent is the project that serves it: the project is the site.
 fn project_of(site: Site, errors: &mut Vec<DetectError>) -> Site {
-    let Some(parent) = site.path.parent().filter(|p| !p.as_os_str().is_empty()) else {
+    let Some(parent) = ancestors(&site.path).into_iter().next() else {
         return site;
     };
     let mut scratch = Vec::new();
-    let project = detect_dir(parent, &mut scratch);
+    let project = detect_dir(&parent, &mut scratch);
     let serves = project.cms == site.cms
         && project
             .docroot

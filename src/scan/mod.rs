@@ -228,7 +228,13 @@ pub fn scan(
             } else {
                 None
             };
-            site_roots.push((site.path.clone(), site.cms, major));
+            // A site found above PATH owns every file under PATH (spelled like PATH).
+            let owns = if site.path.starts_with(path) {
+                site.path.clone()
+            } else {
+                path.to_path_buf()
+            };
+            site_roots.push((owns, site.cms, major));
             for lint in &site.lints {
                 if crate::lints::LINTS
                     .iter()
