@@ -230,6 +230,10 @@ pub struct Site {
     pub supported: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unsupported_reason: Option<String>,
+    /// The PATH this site was found from, when it is not the site root itself (a site's
+    /// own directory above its docroot, a subdirectory of the docroot, a deploy `current`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found_from: Option<PathBuf>,
     pub config_files: Vec<ConfigFile>,
     pub evidence: Vec<Evidence>,
     pub redis: RedisSettings,
@@ -247,6 +251,7 @@ impl Site {
             docroot: None,
             supported: cms != Cms::Unknown,
             unsupported_reason: None,
+            found_from: None,
             config_files: Vec::new(),
             evidence: Vec::new(),
             redis: RedisSettings::default(),

@@ -77,9 +77,19 @@ fn a_root_of_only_negative_controls_has_no_sites() {
         ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    // No site below a hosting root is an error, as for `apply --root`: most likely the
+    // wrong directory or a too small --depth.
+    assert_eq!(out.status.code(), Some(2));
     let v = json_of(&out);
     assert_eq!(v["sites"], serde_json::json!([]), "{v:#}");
-    assert!(v["errors"].as_array().unwrap().is_empty(), "{v:#}");
+    let errors = v["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{v:#}");
+    assert!(
+        errors[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("no CMS site found below this directory"),
+        "{v:#}"
+    );
     assert_eq!(v["collisions"], serde_json::json!([]));
 }

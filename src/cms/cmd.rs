@@ -70,7 +70,7 @@ impl Inventory {
         };
         for path in paths {
             match std::fs::metadata(&path) {
-                Ok(m) if m.is_dir() => sites.push(super::detect_dir(&path, &mut errors)),
+                Ok(m) if m.is_dir() => sites.extend(super::locate::site_at(&path, &mut errors)),
                 Ok(_) => errors.push(DetectError::new(&path, "not a directory")),
                 Err(e) => errors.push(DetectError::new(&path, super::describe_io(&e))),
             }
@@ -225,6 +225,12 @@ pub fn write_table(out: &mut impl Write, inv: &Inventory, p: Paint) -> std::io::
     }
     for row in &rows {
         writeln!(out, "{}", line(row.each_ref().map(String::as_str)))?;
+    }
+    for s in &inv.sites {
+        if let Some(from) = &s.found_from {
+            let (site, from) = (s.path.display(), from.display());
+            writeln!(out, "site: {site} (found from {from})")?;
+        }
     }
     if inv
         .sites

@@ -7,6 +7,7 @@ pub mod cmd;
 pub mod collisions;
 pub mod common;
 pub mod drupal;
+pub mod locate;
 pub mod magento;
 pub mod medusa;
 pub mod wordpress;
@@ -142,9 +143,10 @@ pub fn walk_root(root: &Path, opts: &RootWalk, errors: &mut Vec<DetectError>) ->
         let mut next = Vec::new();
         for visit in parallel_map(&todo, |dir| examine(dir, descend)) {
             errors.extend(visit.errors);
-            match visit.site {
-                Some(site) => sites.push(site),
-                None => next.extend(visit.children),
+            if visit.sites.is_empty() {
+                next.extend(visit.children);
+            } else {
+                sites.extend(visit.sites);
             }
         }
         if next.is_empty() {
@@ -153,46 +155,76 @@ pub fn walk_root(root: &Path, opts: &RootWalk, errors: &mut Vec<DetectError>) ->
         next.sort();
         level = next;
     }
+    // Panel layouts can reach one site twice (ISPConfig links each domain to its webN).
+    let mut roots: HashSet<PathBuf> = HashSet::new();
+    sites.retain(|s| roots.insert(std::fs::canonicalize(&s.path).unwrap_or(s.path.clone())));
     sites.sort_by(|a, b| a.path.cmp(&b.path));
     sites
 }
 
 /// What examining one directory found.
 struct Visit {
-    site: Option<Site>,
+    sites: Vec<Site>,
     children: Vec<PathBuf>,
     errors: Vec<DetectError>,
 }
 
 /// Detect a site in `dir`; when there is none (and `descend`), list the subdirectories to
-/// look at next.
+/// look at next. Panel and deploy layouts are asked of [`locate`].
 fn examine(dir: &Path, descend: bool) -> Visit {
     let mut visit = Visit {
-        site: None,
+        sites: Vec::new(),
         children: Vec::new(),
         errors: Vec::new(),
     };
-    for detector in DETECTORS {
-        if let Some(mut site) = detector.detect(dir, &mut visit.errors) {
-            crate::lints::lint_common(&mut site);
-            visit.site = Some(site);
-            return visit;
+    if let Some(site) = detect_only(dir, &mut visit.errors) {
+        if locate::nested_site_parent(&site.path) && descend {
+            // cPanel addon domains live inside the main domain's public_html.
+            let mut nested = Visit {
+                sites: Vec::new(),
+                children: Vec::new(),
+                errors: Vec::new(),
+            };
+            list_children(&site.path, &mut nested);
+            visit.errors.extend(nested.errors);
+            for child in nested.children {
+                visit.sites.extend(detect_only(&child, &mut visit.errors));
+            }
         }
-    }
-    if !descend {
+        visit.sites.insert(0, site);
         return visit;
     }
+    if !descend {
+        // A panel's per-domain directory at the depth limit: try its docroot once.
+        for docroot in locate::leaf_docroots(dir) {
+            visit.sites.extend(detect_only(&docroot, &mut visit.errors));
+        }
+        return visit;
+    }
+    list_children(dir, &mut visit);
+    visit
+}
+
+/// The subdirectories of `dir` the walk looks at next, into `visit.children`.
+fn list_children(dir: &Path, visit: &mut Visit) {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
             visit.errors.push(DetectError::new(dir, describe_io(&e)));
-            return visit;
+            return;
         }
     };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with('.') || SKIP_DIRS.contains(&name.as_ref()) {
+    let entries: Vec<_> = entries.flatten().collect();
+    let names: Vec<String> = entries
+        .iter()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    let skips = locate::walk_skips(&names);
+    for (entry, name) in entries.iter().zip(&names) {
+        if name.starts_with('.')
+            || SKIP_DIRS.contains(&name.as_str())
+            || skips.contains(&name.as_str())
+        {
             continue;
         }
         let path = entry.path();
@@ -213,7 +245,17 @@ fn examine(dir: &Path, descend: bool) -> Visit {
             visit.children.push(path);
         }
     }
-    visit
+}
+
+/// The site rooted at `dir`, if any detector recognises it.
+fn detect_only(dir: &Path, errors: &mut Vec<DetectError>) -> Option<Site> {
+    for detector in DETECTORS {
+        if let Some(mut site) = detector.detect(dir, errors) {
+            crate::lints::lint_common(&mut site);
+            return Some(site);
+        }
+    }
+    None
 }
 
 /// `f` over `items` on up to `available_parallelism` threads; results in input order.

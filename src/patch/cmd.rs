@@ -463,18 +463,16 @@ fn target_for(r: &Resolved, a: &Assignment, args: &ApplyArgs, single: bool) -> T
     }
 }
 
-/// Sites in the same parent directory, so a single site's default database does not clash
-/// with its neighbours'.
+/// Sites next to this one (in the same parent directory, or next to its own directory
+/// when the site is a docroot or a deploy release), so a single site's default database
+/// does not clash with its neighbours'.
 fn siblings(site: &Site) -> Vec<Site> {
-    let Some(parent) = std::fs::canonicalize(&site.path)
-        .ok()
-        .and_then(|p| p.parent().map(Path::to_path_buf))
-    else {
+    let Some((parent, max_depth)) = crate::cms::locate::neighbourhood(&site.path) else {
         return Vec::new();
     };
     let me = std::fs::canonicalize(&site.path).ok();
     let mut errors: Vec<DetectError> = Vec::new();
-    crate::cms::walk_root(&parent, &RootWalk { max_depth: 1 }, &mut errors)
+    crate::cms::walk_root(&parent, &RootWalk { max_depth }, &mut errors)
         .into_iter()
         .filter(|s| {
             std::fs::canonicalize(&s.path).ok() != me && s.cms != crate::model::Cms::Unknown
@@ -541,7 +539,24 @@ pub fn run(args: ApplyArgs) -> Result<Exit> {
         if !meta.is_dir() {
             bail!("{}: not a directory", path.display());
         }
-        let site = crate::cms::detect_dir(&path, &mut errors);
+        let mut found = crate::cms::locate::site_at(&path, &mut errors);
+        if found.len() > 1 {
+            let names: Vec<String> = found.iter().map(|s| s.path.display().to_string()).collect();
+            bail!(
+                "{}: holds {} sites ({}); name one, or use --root",
+                path.display(),
+                found.len(),
+                names.join(", ")
+            );
+        }
+        let site = found.remove(0);
+        if let Some(from) = &site.found_from {
+            eprintln!(
+                "rcfg: site: {} (found from {})",
+                site.path.display(),
+                from.display()
+            );
+        }
         if let Some(e) = errors.first() {
             let msg =
                 super::mask::mask_file_error(&e.path, &e.message, &resolved_secrets(&resolved));

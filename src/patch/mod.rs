@@ -371,17 +371,15 @@ pub fn validate_path(what: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
-/// The default prefix for a site: its directory name, lower-cased, anything outside
-/// `[a-z0-9_]` turned into `_`, ending in `:`.
+/// The default prefix for a site: its directory name (the domain or user directory above a
+/// docroot such as `public_html`, or above a deploy release, see
+/// [`crate::cms::locate::site_name`]), lower-cased, anything outside `[a-z0-9_]` turned into
+/// `_`, ending in `:`.
 pub fn default_prefix(site_root: &Path) -> String {
     let name = std::fs::canonicalize(site_root)
         .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .or_else(|| {
-            site_root
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-        })
+        .and_then(|p| crate::cms::locate::site_name(&p))
+        .or_else(|| crate::cms::locate::site_name(site_root))
         .unwrap_or_else(|| "site".into());
     let mut s: String = name
         .chars()

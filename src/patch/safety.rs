@@ -127,7 +127,7 @@ pub fn run_undo(
             let p = path.unwrap_or(Path::new("."));
             // The site root as apply saw it (a WordPress path may be ABSPATH below it).
             let mut errors = Vec::new();
-            let site = crate::cms::detect_dir(p, &mut errors);
+            let site = crate::cms::locate::site_at(p, &mut errors).remove(0);
             let root = if site.cms == crate::model::Cms::Unknown {
                 p.to_path_buf()
             } else {

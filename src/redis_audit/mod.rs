@@ -664,11 +664,7 @@ fn find_targets(r: &Resolved, live: &mut LiveReport) -> Result<Vec<Target>, (i64
 
 fn load_sites(dir: &Path, errors: &mut Vec<AuditError>) -> Vec<Site> {
     let mut detect_errors = Vec::new();
-    let mut sites = crate::cms::walk_root(
-        dir,
-        &crate::cms::RootWalk { max_depth: 3 },
-        &mut detect_errors,
-    );
+    let mut sites = crate::cms::locate::sites_below(dir, 3, &mut detect_errors);
     if sites.is_empty() && detect_errors.is_empty() {
         let site = crate::cms::detect_dir(dir, &mut detect_errors);
         if site.cms != crate::model::Cms::Unknown {

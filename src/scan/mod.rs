@@ -91,6 +91,9 @@ pub struct ScannedSite {
     pub cms: Cms,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+    /// PATH, when the site root is not PATH itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found_from: Option<PathBuf>,
 }
 
 /// What the code scan covered.
@@ -218,7 +221,7 @@ pub fn scan(
     let mut site_roots: Vec<(PathBuf, Cms, Option<u32>, Option<String>)> = Vec::new();
     if meta.is_dir() {
         let mut derrs = Vec::new();
-        let sites = crate::cms::walk_root(path, &crate::cms::RootWalk { max_depth: 2 }, &mut derrs);
+        let sites = crate::cms::locate::sites_below(path, 2, &mut derrs);
         for e in derrs {
             if !e.message.contains("symlink loop") {
                 report.errors.push(AuditError {
@@ -236,7 +239,13 @@ pub fn scan(
             } else {
                 None
             };
-            site_roots.push((site.path.clone(), site.cms, major, site.version.clone()));
+            // A site found above PATH owns every file under PATH (spelled like PATH).
+            let owns = if site.path.starts_with(path) {
+                site.path.clone()
+            } else {
+                path.to_path_buf()
+            };
+            site_roots.push((owns, site.cms, major, site.version.clone()));
             for lint in &site.lints {
                 if crate::lints::LINTS
                     .iter()
@@ -246,6 +255,7 @@ pub fn scan(
                 }
             }
             stats.sites.push(ScannedSite {
+                found_from: site.found_from.clone(),
                 path: site.path.clone(),
                 cms: site.cms,
                 version: site.version.clone(),

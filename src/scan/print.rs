@@ -95,6 +95,19 @@ pub fn human(out: &mut impl Write, report: &AuditReport, paint: Paint) -> Result
     {
         return Ok(());
     }
+    for site in report.stats.iter().flat_map(|st| &st.sites) {
+        if let Some(from) = &site.found_from {
+            let (root, from) = (
+                esc(&site.path.display().to_string()).into_owned(),
+                esc(&from.display().to_string()).into_owned(),
+            );
+            writeln!(
+                out,
+                "{}",
+                paint.dim(&format!("site: {root} (found from {from})"))
+            )?;
+        }
+    }
     let count = |s| report.findings.iter().filter(|f| f.severity == s).count();
     let mut summary = format!(
         "{} finding{} ({} error, {} warning, {} info)",
@@ -106,8 +119,10 @@ pub fn human(out: &mut impl Write, report: &AuditReport, paint: Paint) -> Result
     );
     if let Some(st) = &report.stats {
         summary.push_str(&format!(
-            "; {} files scanned, {} analysed",
-            st.files_scanned, st.files_analyzed
+            "; {} file{} scanned, {} analysed",
+            st.files_scanned,
+            if st.files_scanned == 1 { "" } else { "s" },
+            st.files_analyzed
         ));
         for (n, what) in [
             (st.files_too_large, "too large"),
