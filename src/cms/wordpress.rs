@@ -230,6 +230,9 @@ struct WpConfig {
     /// Where `wp-settings.php` is required (the object cache starts there).
     wp_settings_at: Option<Location>,
     visited: HashSet<PathBuf>,
+    /// Planned contents read instead of the files on disk (keyed by canonical path): the
+    /// post-condition of `apply` reads a plan with the same rules as detect.
+    overlay: BTreeMap<PathBuf, String>,
 }
 
 impl WpConfig {
@@ -243,11 +246,24 @@ impl WpConfig {
         depth: usize,
     ) {
         let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        if depth > 8 || !self.visited.insert(key) {
+        if depth > 8 || !self.visited.insert(key.clone()) {
             return;
         }
-        let Some(stmts) = load_php(path, errors) else {
-            return;
+        let stmts = match self.overlay.get(&key) {
+            Some(text) => match php::parse(text) {
+                Ok(stmts) => stmts,
+                Err(e) => {
+                    errors.push(DetectError::new(
+                        path,
+                        format!("line {}: cannot parse PHP: {}", e.line, e.message),
+                    ));
+                    return;
+                }
+            },
+            None => match load_php(path, errors) {
+                Some(stmts) => stmts,
+                None => return,
+            },
         };
         for stmt in &stmts {
             let at = Location::new(path, stmt.line);
@@ -259,6 +275,17 @@ impl WpConfig {
                     conditional: stmt.conditional,
                     config_define: false,
                 }),
+                StmtKind::Expr(e) if guarded_define(e).is_some() => {
+                    if let Some((name, value)) = guarded_define(e) {
+                        self.defs.push(Def {
+                            name,
+                            value: value.clone(),
+                            at,
+                            conditional: stmt.conditional,
+                            config_define: false,
+                        });
+                    }
+                }
                 StmtKind::StaticDefine {
                     class, name, value, ..
                 } if class.trim_start_matches('\\').ends_with("Config") => self.defs.push(Def {
@@ -432,6 +459,83 @@ impl WpConfig {
         }
         None
     }
+}
+
+/// One constant as PHP ends up with it once the config files are loaded.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct EffectiveConst {
+    /// The value, when rcfg can evaluate it (`None`: computed from something it cannot see).
+    pub value: Option<Value>,
+    /// The expression as written.
+    pub expr: String,
+    /// The definition that wins (file:line).
+    pub at: Location,
+}
+
+/// The effective constants `names` of a classic install whose active config is `config`,
+/// read as detect reads them (same includes, first `define()` wins) with `overlay`'s text
+/// (keyed by canonical path) in place of the files on disk. A file that cannot be read or
+/// parsed is an error naming it.
+pub(crate) fn effective_constants(
+    config: &Path,
+    overlay: BTreeMap<PathBuf, String>,
+    names: &[&str],
+) -> Result<BTreeMap<String, EffectiveConst>, Vec<DetectError>> {
+    let mut cfg = WpConfig {
+        overlay,
+        ..WpConfig::default()
+    };
+    let mut site = Site::new(&parent_dir(config), Cms::WordPress, "classic");
+    let mut errors = Vec::new();
+    cfg.read_php(config, "wp-config", &mut site, &mut errors, 0);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(names
+        .iter()
+        .filter_map(|n| {
+            let def = cfg.effective(n)?;
+            let (value, at) = cfg.resolve(def);
+            Some((
+                n.to_string(),
+                EffectiveConst {
+                    value,
+                    expr: def.value.describe(),
+                    at,
+                },
+            ))
+        })
+        .collect())
+}
+
+/// The guarded idiom `defined('X') || define('X', v)` (also with `or`): the `define()` runs
+/// only when `X` is not defined yet, which is what a first plain `define()` does. Returns the
+/// name and the value expression; a guard on another constant is not recognised.
+pub(crate) fn guarded_define(e: &Expr) -> Option<(String, &Expr)> {
+    let Expr::Binary {
+        op: "||",
+        left,
+        right,
+    } = e
+    else {
+        return None;
+    };
+    let is = |n: &str, want: &str| n.trim_start_matches('\\').eq_ignore_ascii_case(want);
+    let (
+        Expr::Call {
+            name: g,
+            args: guard,
+        },
+        Expr::Call { name: d, args },
+    ) = (left.as_ref(), right.as_ref())
+    else {
+        return None;
+    };
+    if !is(g, "defined") || !is(d, "define") || args.len() < 2 {
+        return None;
+    }
+    let name = args[0].as_str()?;
+    (guard.first()?.as_str()? == name).then(|| (name.to_string(), &args[1]))
 }
 
 fn is_env_fn(name: &str) -> bool {

@@ -21,11 +21,13 @@ use anyhow::{Result, anyhow, bail};
 use serde_json::{Value, json};
 
 use super::edit::{self, Edit, line_start};
+use super::effective::Intent;
 use super::render::{Templates, php_quote};
 use super::{Endpoint, Patch, Plan, Planner, Target};
+use crate::cms::wordpress::guarded_define;
 use crate::fsutil;
 use crate::model::{Site, Transport};
-use crate::syntax::php::{self, Expr, Stmt, StmtKind, Tok};
+use crate::syntax::php::{self, Expr, Stmt, StmtKind, Tok, Token};
 
 pub struct WordPressPlanner;
 
@@ -37,7 +39,7 @@ impl Planner for WordPressPlanner {
         let config = wp_config_path(site)?;
         let rel = rel_path(&site.path, &config)?;
         let before = fsutil::read_config(&config)?;
-        let stmts = parse_php(&config, &before)?;
+        let stmts = with_guarded_defines(&before, parse_php(&config, &before)?);
         let mut plan = Plan::new(&site.path);
         plan.add_secret(&target.cache);
         let file = config.display().to_string();
@@ -59,6 +61,14 @@ impl Planner for WordPressPlanner {
                             .into(),
                     );
                 }
+                plan.intent = classic_wants(target)
+                    .into_iter()
+                    .map(|w| Intent::WpConstant {
+                        config: config.clone(),
+                        name: w.name.to_string(),
+                        value: w.value,
+                    })
+                    .collect();
                 plan_classic(&file, &before, &stmts, target, templates, &mut plan.notes)?
             }
         };
@@ -172,6 +182,50 @@ pub(super) fn parse_php(path: &Path, text: &str) -> Result<Vec<Stmt>> {
             e.message
         )
     })
+}
+
+/// The guarded idiom `defined('X') || define('X', v);` (or `or`) as a plain `Define`
+/// statement (the whole statement's span, the value's span), so it is read and edited in
+/// place like the first `define()` it amounts to.
+fn with_guarded_defines(src: &str, mut stmts: Vec<Stmt>) -> Vec<Stmt> {
+    let Ok(tokens) = php::lex(src) else {
+        return stmts;
+    };
+    let tokens: Vec<Token> = tokens
+        .into_iter()
+        .filter(|t| !matches!(t.kind, Tok::Comment(_) | Tok::InlineHtml))
+        .collect();
+    for s in &mut stmts {
+        let StmtKind::Expr(e) = &s.kind else {
+            continue;
+        };
+        let Some((name, value)) = guarded_define(e) else {
+            continue;
+        };
+        let is_define = |i: usize| {
+            let t = &tokens[i];
+            t.start >= s.start
+                && t.end <= s.end
+                && matches!(&t.kind, Tok::Ident(n) if n.trim_start_matches('\\').eq_ignore_ascii_case("define"))
+                && matches!(tokens.get(i + 1).map(|t| &t.kind), Some(Tok::Punct("(")))
+        };
+        let Some(at) = (0..tokens.len()).find(|&i| is_define(i)) else {
+            continue;
+        };
+        let Ok((args, _)) = php::parse_args_at(&tokens, at + 1) else {
+            continue;
+        };
+        let Some(arg) = args.get(1) else {
+            continue;
+        };
+        s.kind = StmtKind::Define {
+            name,
+            value: value.clone(),
+            value_start: arg.start,
+            value_end: arg.end,
+        };
+    }
+    stmts
 }
 
 /// The prefix as Redis Object Cache wants it: ending in `:` (the blog part follows).
