@@ -313,7 +313,14 @@ impl WpConfig {
                     let Some(target) = eval_path(inc, &ctx) else {
                         continue;
                     };
-                    let target = tidy_path(&target);
+                    // A relative path: PHP tries the include_path (`.`, the directory of
+                    // the request's script) and then the including file's directory; both
+                    // are that directory for a wp-config.php in ABSPATH.
+                    let target = match Path::new(&target) {
+                        t if t.is_relative() => parent_dir(path).join(t),
+                        t => t.to_path_buf(),
+                    };
+                    let target = tidy_path(&target.to_string_lossy());
                     let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("");
                     let skip = name == "wp-settings.php"
                         || name == "autoload.php"
@@ -347,15 +354,23 @@ impl WpConfig {
     /// The literal value of a definition and where it really comes from: the `.env` line
     /// for `env('X')`, the define's line for a literal. `None` when it is not data.
     fn resolve(&self, def: &Def) -> (Option<Value>, Location) {
-        self.eval(&def.value, &def.at)
+        self.eval(&def.value, &def.at, 0)
             .unwrap_or((None, def.at.clone()))
     }
 
-    fn eval(&self, e: &Expr, at: &Location) -> Option<(Option<Value>, Location)> {
+    fn eval(&self, e: &Expr, at: &Location, depth: usize) -> Option<(Option<Value>, Location)> {
         if let Some(v) = e.literal() {
             return Some((Some(v), at.clone()));
         }
+        if depth > 16 {
+            return None;
+        }
         match e {
+            // A constant of a constant: the value of the one it names, where that is defined.
+            Expr::Const(name) => {
+                let def = self.effective(name)?;
+                self.eval(&def.value, &def.at, depth + 1)
+            }
             Expr::Call { name, args } if is_env_fn(name) => {
                 let var = args.first()?.as_str()?;
                 match (self.env.get(var), &self.env_path) {
@@ -389,11 +404,11 @@ impl WpConfig {
                 then: None,
                 otherwise,
             } => {
-                let (v, loc) = self.eval(cond, at)?;
+                let (v, loc) = self.eval(cond, at, depth + 1)?;
                 if v.as_ref().is_some_and(truthy) {
                     Some((v, loc))
                 } else {
-                    self.eval(otherwise, at)
+                    self.eval(otherwise, at, depth + 1)
                 }
             }
             Expr::Binary {
@@ -401,15 +416,15 @@ impl WpConfig {
                 left,
                 right,
             } => {
-                let (v, loc) = self.eval(left, at)?;
+                let (v, loc) = self.eval(left, at, depth + 1)?;
                 if v.as_ref().is_some_and(|v| !v.is_null()) {
                     Some((v, loc))
                 } else {
-                    self.eval(right, at)
+                    self.eval(right, at, depth + 1)
                 }
             }
             Expr::Cast { to, expr } if to == "int" || to == "integer" => {
-                let (v, loc) = self.eval(expr, at)?;
+                let (v, loc) = self.eval(expr, at, depth + 1)?;
                 let n = match v? {
                     Value::Number(n) => n.as_i64().unwrap_or(0),
                     Value::String(s) => php::php_intval(&s),
@@ -536,6 +551,22 @@ pub(crate) fn guarded_define(e: &Expr) -> Option<(String, &Expr)> {
     }
     let name = args[0].as_str()?;
     (guard.first()?.as_str()? == name).then(|| (name.to_string(), &args[1]))
+}
+
+/// The literal a computed value falls back to: `x ?: 2`, `x ?? 'a:'`, `(int) (x ?: 2)`.
+fn visible_default(e: &Expr) -> Option<Value> {
+    match e {
+        Expr::Ternary {
+            then: None,
+            otherwise,
+            ..
+        } => otherwise.literal().or_else(|| visible_default(otherwise)),
+        Expr::Binary {
+            op: "??", right, ..
+        } => right.literal().or_else(|| visible_default(right)),
+        Expr::Cast { expr, .. } => visible_default(expr),
+        _ => None,
+    }
 }
 
 fn is_env_fn(name: &str) -> bool {
@@ -818,6 +849,26 @@ fn rc_connection(cfg: &WpConfig) -> Connection {
             v.unwrap_or_else(|| Value::String(def.value.describe())),
             at,
         ));
+    }
+    // Connection constants computed from what rcfg cannot see (`getenv('X') ?: 2`,
+    // `$_ENV['X'] ?? 'a:'`): reported as computed, with the expression and the default it
+    // falls back to where one is visible. (A password's expression is never shown.)
+    for n in [
+        "WP_REDIS_HOST",
+        "WP_REDIS_PORT",
+        "WP_REDIS_PATH",
+        "WP_REDIS_DATABASE",
+        "WP_REDIS_PREFIX",
+    ] {
+        if let Some(def) = cfg.effective(n)
+            && cfg.resolve(def).0.is_none()
+        {
+            let mut v = serde_json::json!({ "computed": def.value.describe() });
+            if let Some(d) = visible_default(&def.value) {
+                v["default"] = d;
+            }
+            conn.options.push(setting(n, v, def.at.clone()));
+        }
     }
     if !cfg.defined("WP_REDIS_SELECTIVE_FLUSH")
         && let Some((v, at)) = cfg.value_or_env("WP_REDIS_SELECTIVE_FLUSH")
