@@ -12,7 +12,10 @@ use anyhow::{Result, anyhow, bail};
 use serde_json::Value;
 
 use super::Plan;
+use super::magento::edit::{loosely_equal, value_of as magento_value_of};
 use crate::cms::wordpress::{EffectiveConst, effective_constants};
+use crate::model::Location;
+use crate::syntax::php::{self, StmtKind};
 
 /// A setting a plan means to put in effect.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,6 +25,13 @@ pub enum Intent {
     WpConstant {
         config: PathBuf,
         name: String,
+        value: Value,
+    },
+    /// Magento `env.php`: the key path `keys` of the array `file` returns is `value` (PHP
+    /// keeps the last of a key set twice; Magento compares `'0'` and `0` alike).
+    PhpReturnKey {
+        file: PathBuf,
+        keys: Vec<String>,
         value: Value,
     },
 }
@@ -39,6 +49,9 @@ pub fn check(plan: &Plan) -> Result<()> {
                 .entry(config.as_path())
                 .or_default()
                 .push((name.as_str(), value)),
+            Intent::PhpReturnKey { file, keys, value } => {
+                check_return_key(plan, file, keys, value)?;
+            }
         }
     }
     for (config, wants) in wp {
@@ -97,6 +110,60 @@ fn check_wp(plan: &Plan, config: &Path, wants: &[(&str, &Value)]) -> Result<()> 
     Ok(())
 }
 
+/// The planned text of `file` (the file on disk when the plan leaves it alone).
+fn planned_text(plan: &Plan, file: &Path) -> Result<String> {
+    match plan.patches.iter().find(|p| p.path == file) {
+        Some(p) => Ok(p.after.clone()),
+        None => crate::fsutil::read_config(file),
+    }
+}
+
+fn check_return_key(plan: &Plan, file: &Path, keys: &[String], want: &Value) -> Result<()> {
+    let text = planned_text(plan, file)?;
+    let stmts = php::parse(&text).map_err(|e| {
+        anyhow!(
+            "{}:{}: the planned file does not parse ({}) — nothing written",
+            file.display(),
+            e.line,
+            e.message
+        )
+    })?;
+    let Some(mut cur) = stmts.iter().find_map(|s| match &s.kind {
+        StmtKind::Return { value, .. } if !s.conditional => Some(value),
+        _ => None,
+    }) else {
+        bail!(
+            "{}: the planned file returns no array — nothing written",
+            file.display()
+        );
+    };
+    let key = keys.join("/");
+    let mut line = None;
+    for k in keys {
+        let Some(item) = cur.get(k) else {
+            bail!(
+                "the planned config would not take effect: {}: '{key}' would be missing — nothing written",
+                file.display()
+            );
+        };
+        line = Some(item.line);
+        cur = &item.value;
+    }
+    let got = magento_value_of(cur);
+    if !got.as_ref().is_some_and(|g| loosely_equal(g, want)) {
+        let at = Location::new(file, line.unwrap_or(0));
+        let shown = if keys.iter().any(|k| k.contains("password")) {
+            String::new()
+        } else {
+            format!(" = {}", cur.describe())
+        };
+        bail!(
+            "the planned config would not take effect: {at}: '{key}'{shown} is the value PHP keeps (the last of a key set twice wins); remove the duplicate and run rcfg apply again — nothing written"
+        );
+    }
+    Ok(())
+}
+
 /// `file:line: NAME = expr wins` (a password's expression is not shown).
 fn describe(name: &str, c: &EffectiveConst) -> String {
     if name.contains("PASSWORD") {
@@ -130,6 +197,79 @@ fn same(got: Option<&Value>, want: &Value) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn plan_with(dir: &Path, rel: &str, after: &str) -> Plan {
+        let mut plan = Plan::new(dir);
+        plan.patches
+            .push(super::super::Patch::create(dir, rel, after.to_string()));
+        plan
+    }
+
+    #[test]
+    fn a_magento_key_set_twice_is_judged_by_the_last_one() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("env.php");
+        let intent = Intent::PhpReturnKey {
+            file: file.clone(),
+            keys: vec!["cache".into(), "database".into()],
+            value: json!("7"),
+        };
+        let mut plan = plan_with(
+            tmp.path(),
+            "env.php",
+            "<?php\nreturn [\n  'cache' => [\n    'database' => '7',\n    'database' => '2',\n  ],\n];\n",
+        );
+        plan.intent.push(intent.clone());
+        let err = check(&plan).unwrap_err().to_string();
+        assert!(
+            err.contains("env.php:5: 'cache/database' = '2' is the value PHP keeps"),
+            "{err}"
+        );
+        let mut ok = plan_with(
+            tmp.path(),
+            "env.php",
+            "<?php\nreturn ['cache' => ['database' => '2', 'database' => 7]];\n",
+        );
+        ok.intent.push(intent);
+        check(&ok).unwrap();
+    }
+
+    #[test]
+    fn wordpress_constants_are_read_back_through_includes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        std::fs::write(
+            d.join("early.php"),
+            "<?php define('WP_REDIS_DATABASE', 5);\n",
+        )
+        .unwrap();
+        let config = d.join("wp-config.php");
+        std::fs::write(&config, "<?php\n").unwrap();
+        let intent = |v: i64| Intent::WpConstant {
+            config: config.clone(),
+            name: "WP_REDIS_DATABASE".into(),
+            value: json!(v),
+        };
+        let mut plan = plan_with(
+            d,
+            "wp-config.php",
+            "<?php\nrequire_once __DIR__ . '/early.php';\ndefine('WP_REDIS_DATABASE', 7);\n",
+        );
+        plan.intent.push(intent(7));
+        let err = check(&plan).unwrap_err().to_string();
+        assert!(
+            err.contains("early.php:1: WP_REDIS_DATABASE = 5 is defined here first and wins"),
+            "{err}"
+        );
+        // The planned text is what is read, not the file on disk.
+        let mut ok = plan_with(
+            d,
+            "wp-config.php",
+            "<?php\ndefine('WP_REDIS_DATABASE', '7');\n",
+        );
+        ok.intent.push(intent(7));
+        check(&ok).unwrap();
+    }
 
     #[test]
     fn values_compare_as_the_plugin_casts_them() {
