@@ -222,3 +222,104 @@ fn an_earlier_guarded_define_of_another_file_wins_and_is_named() {
         "{err}"
     );
 }
+
+/// Drupal: an include after rcfg's that overrides `redis.connection` makes apply refuse,
+/// naming the overriding line; nothing is written.
+#[test]
+fn drupal_include_overriding_the_connection_after_rcfg_is_refused() {
+    let (_tmp, root) = common::copy_fixture("drupal-composer");
+    let dir = root.join("web/sites/default");
+    let settings = dir.join("settings.php");
+    let mut config = std::fs::read_to_string(&settings).unwrap();
+    config.push_str(
+        "include $app_root . '/' . $site_path . '/settings.redis.php';\n\
+         include __DIR__ . '/settings.override.php';\n",
+    );
+    std::fs::write(&settings, config).unwrap();
+    std::fs::write(
+        dir.join("settings.override.php"),
+        "<?php\n// The panel's own Redis.\n$settings['redis.connection']['host'] = '10.1.1.1';\n",
+    )
+    .unwrap();
+    let before = tree(&root);
+    for extra in [&[][..], &["--dry-run"], &["--check"]] {
+        let out = rcfg()
+            .arg("apply")
+            .arg(&root)
+            .args(["--url", "redis://10.0.0.9:6380/5", "--prefix", "shop9"])
+            .args(extra)
+            .env("RCFG_REDIS_PASSWORD", "pw")
+            .output()
+            .unwrap();
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {err}");
+        assert!(
+            err.contains("settings.override.php:3: redis.connection = tcp://10.1.1.1:6380 is the value Drupal keeps")
+                && err.contains("nothing written"),
+            "{err}"
+        );
+    }
+    assert_eq!(tree(&root), before, "nothing written");
+}
+
+/// Magento: a key set twice in env.php is edited where PHP reads it (the last one); the
+/// evaluated array has the intended values and a second apply changes nothing.
+#[test]
+fn magento_key_set_twice_is_edited_where_it_takes_effect() {
+    let (_tmp, root) = common::copy_fixture("magento2-composer-redis");
+    let env = root.join("app/etc/env.php");
+    let config = std::fs::read_to_string(&env).unwrap().replacen(
+        "'database' => '0',",
+        "'database' => '0',\n                    'database' => '4',",
+        1,
+    );
+    std::fs::write(&env, config).unwrap();
+    let args = [
+        "--db",
+        "7",
+        "--session-url",
+        "redis://127.0.0.1:6378",
+        "--prefix",
+        "shop7",
+    ];
+    let run = || {
+        rcfg()
+            .arg("apply")
+            .arg(&root)
+            .args(args)
+            .env_remove("RCFG_REDIS_PASSWORD")
+            .env_remove("RCFG_SESSION_REDIS_PASSWORD")
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    php_lint(&env);
+    let php = Command::new("php")
+        .args([
+            "-d",
+            "error_reporting=E_ALL",
+            "-d",
+            "display_errors=stderr",
+            "-r",
+        ])
+        .arg("echo json_encode((require $argv[1])['cache']['frontend']['default']);")
+        .arg(&env)
+        .output()
+        .unwrap();
+    assert!(
+        php.status.success() && php.stderr.is_empty(),
+        "{}",
+        text(&php.stderr)
+    );
+    let default: Value = serde_json::from_slice(&php.stdout).unwrap();
+    assert_eq!(
+        default["backend_options"]["database"],
+        json!("7"),
+        "{default}"
+    );
+    let after = tree(&root);
+    let again = run();
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
+    assert_eq!(tree(&root), after, "second apply changed something");
+}

@@ -13,8 +13,10 @@ use serde_json::Value;
 
 use super::Plan;
 use super::magento::edit::{loosely_equal, value_of as magento_value_of};
+use super::server_key;
+use crate::cms::drupal::effective_cache;
 use crate::cms::wordpress::{EffectiveConst, effective_constants};
-use crate::model::Location;
+use crate::model::{Location, Transport};
 use crate::syntax::php::{self, StmtKind};
 
 /// A setting a plan means to put in effect.
@@ -34,6 +36,16 @@ pub enum Intent {
         keys: Vec<String>,
         value: Value,
     },
+    /// Drupal 8+: `$settings['redis.connection']` and `cache_prefix` once `settings` and
+    /// everything it includes (in order, later assignments winning) are loaded.
+    DrupalCache {
+        root: PathBuf,
+        webroot: PathBuf,
+        settings: PathBuf,
+        transport: Transport,
+        database: i64,
+        prefix: String,
+    },
 }
 
 /// Check every intent of `plan` against its planned files read back.
@@ -52,6 +64,14 @@ pub fn check(plan: &Plan) -> Result<()> {
             Intent::PhpReturnKey { file, keys, value } => {
                 check_return_key(plan, file, keys, value)?;
             }
+            Intent::DrupalCache {
+                root,
+                webroot,
+                settings,
+                transport,
+                database,
+                prefix,
+            } => check_drupal(plan, root, webroot, settings, transport, *database, prefix)?,
         }
     }
     for (config, wants) in wp {
@@ -108,6 +128,61 @@ fn check_wp(plan: &Plan, config: &Path, wants: &[(&str, &Value)]) -> Result<()> 
         );
     }
     Ok(())
+}
+
+fn check_drupal(
+    plan: &Plan,
+    root: &Path,
+    webroot: &Path,
+    settings: &Path,
+    transport: &Transport,
+    database: i64,
+    prefix: &str,
+) -> Result<()> {
+    let conn = effective_cache(root, webroot, settings, overlay(plan))
+        .map_err(|errs| read_back_error(&errs[0]))?
+        .unwrap_or_default();
+    let mut wrong = Vec::new();
+    match &conn.transport {
+        Some(t) if server_key(&t.value) == server_key(transport) => {}
+        Some(t) => wrong.push(format!(
+            "{}: redis.connection = {} is the value Drupal keeps",
+            t.at, t.value
+        )),
+        None => wrong.push("redis.connection would have no host".to_string()),
+    }
+    match &conn.database {
+        Some(d) if d.value == database => {}
+        Some(d) => wrong.push(format!(
+            "{}: redis.connection base = {} is the value Drupal keeps",
+            d.at, d.value
+        )),
+        None if database == 0 => {}
+        None => wrong.push("redis.connection base would not be set".to_string()),
+    }
+    match &conn.prefix {
+        Some(p) if p.value == prefix => {}
+        Some(p) => wrong.push(format!(
+            "{}: cache_prefix = '{}' is the value Drupal keeps",
+            p.at, p.value
+        )),
+        None => wrong.push("cache_prefix would not be set".to_string()),
+    }
+    if !wrong.is_empty() {
+        bail!(
+            "the planned config would not take effect: {} — a later assignment (often in an include such as settings.local.php) overrides rcfg's settings.redis.php; remove it or move rcfg's include after it and run rcfg apply again — nothing written",
+            wrong.join("; ")
+        );
+    }
+    Ok(())
+}
+
+fn read_back_error(e: &crate::cms::DetectError) -> anyhow::Error {
+    anyhow!(
+        "{}: {}; rcfg cannot read the planned config back to check that it takes effect — nothing written",
+        e.path.display(),
+        e.message
+    )
 }
 
 /// The planned text of `file` (the file on disk when the plan leaves it alone).
