@@ -323,3 +323,53 @@ fn magento_key_set_twice_is_edited_where_it_takes_effect() {
     assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
     assert_eq!(tree(&root), after, "second apply changed something");
 }
+
+/// Medusa: an options object spread after rcfg's `redisUrl` wins in JavaScript; detect
+/// reads it and apply refuses, naming the line of the spread value.
+#[test]
+fn medusa_option_spread_after_rcfgs_is_read_and_refused() {
+    let (_tmp, root) = common::copy_fixture("medusa-v2-redis");
+    let cfg = root.join("medusa-config.ts");
+    let config = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replacen(
+            "const REDIS_URL = process.env.REDIS_URL\n",
+            "const REDIS_URL = process.env.REDIS_URL\nconst hostingCache = { redisUrl: \"redis://10.9.9.9:6379/4\" }\n",
+            1,
+        )
+        .replacen(
+            "        namespace: \"shop2\",\n",
+            "        namespace: \"shop2\",\n        ...hostingCache,\n",
+            1,
+        );
+    assert!(config.contains("...hostingCache"));
+    std::fs::write(&cfg, config).unwrap();
+    let cache = detect_cache(&root);
+    assert_eq!(
+        cache["transport"]["value"]["host"],
+        json!("10.9.9.9"),
+        "{cache}"
+    );
+    assert_eq!(cache["transport"]["at"]["line"], json!(6));
+    let before = tree(&root);
+    for extra in [&[][..], &["--dry-run"], &["--check"]] {
+        let out = rcfg()
+            .arg("apply")
+            .arg(&root)
+            .args(["--session-url", "redis://127.0.0.1:6390"])
+            .args(extra)
+            .env_remove("RCFG_REDIS_PASSWORD")
+            .env_remove("RCFG_SESSION_REDIS_PASSWORD")
+            .output()
+            .unwrap();
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {err}");
+        assert!(
+            err.contains(
+                "medusa-config.ts:6: the cache connection goes to tcp://10.9.9.9:6379 instead"
+            ) && err.contains("nothing written"),
+            "{err}"
+        );
+    }
+    assert_eq!(tree(&root), before, "nothing written");
+}

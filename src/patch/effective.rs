@@ -16,7 +16,7 @@ use super::magento::edit::{loosely_equal, value_of as magento_value_of};
 use super::server_key;
 use crate::cms::drupal::effective_cache;
 use crate::cms::wordpress::{EffectiveConst, effective_constants};
-use crate::model::{Location, Transport};
+use crate::model::{Cms, Location, Site, Transport};
 use crate::syntax::php::{self, StmtKind};
 
 /// A setting a plan means to put in effect.
@@ -46,6 +46,16 @@ pub enum Intent {
         database: i64,
         prefix: String,
     },
+    /// Medusa: the cache and session connections once `config` is evaluated with `env` (the
+    /// `.env` it reads through `process.env`, defaults and spreads included).
+    MedusaConnections {
+        root: PathBuf,
+        layout: String,
+        config: PathBuf,
+        env: PathBuf,
+        cache: (Transport, i64),
+        session: (Transport, i64),
+    },
 }
 
 /// Check every intent of `plan` against its planned files read back.
@@ -72,6 +82,14 @@ pub fn check(plan: &Plan) -> Result<()> {
                 database,
                 prefix,
             } => check_drupal(plan, root, webroot, settings, transport, *database, prefix)?,
+            Intent::MedusaConnections {
+                root,
+                layout,
+                config,
+                env,
+                cache,
+                session,
+            } => check_medusa(plan, root, layout, config, env, cache, session)?,
         }
     }
     for (config, wants) in wp {
@@ -171,6 +189,66 @@ fn check_drupal(
     if !wrong.is_empty() {
         bail!(
             "the planned config would not take effect: {} — a later assignment (often in an include such as settings.local.php) overrides rcfg's settings.redis.php; remove it or move rcfg's include after it and run rcfg apply again — nothing written",
+            wrong.join("; ")
+        );
+    }
+    Ok(())
+}
+
+fn check_medusa(
+    plan: &Plan,
+    root: &Path,
+    layout: &str,
+    config: &Path,
+    env: &Path,
+    cache: &(Transport, i64),
+    session: &(Transport, i64),
+) -> Result<()> {
+    let text = planned_text(plan, config)?;
+    let env_text = match plan.patches.iter().find(|p| p.path == env) {
+        Some(p) => Some(p.after.clone()),
+        None => crate::fsutil::read_config_opt(env)?,
+    };
+    let vars = env_text
+        .as_deref()
+        .map(crate::syntax::dotenv::parse)
+        .unwrap_or_default();
+    let mut site = Site::new(root, Cms::Medusa, layout);
+    let mut errors = Vec::new();
+    crate::cms::medusa::config::read_text(config, &text, env, vars, &mut site, &mut errors);
+    if let Some(e) = errors.first() {
+        return Err(read_back_error(e));
+    }
+    let mut wrong = Vec::new();
+    for (role, conn, (transport, db)) in [
+        ("cache", &site.redis.cache, cache),
+        ("sessions", &site.redis.sessions, session),
+    ] {
+        let Some(conn) = conn else {
+            wrong.push(format!("the {role} connection would not be configured"));
+            continue;
+        };
+        match &conn.transport {
+            Some(t) if server_key(&t.value) == server_key(transport) => {}
+            Some(t) => wrong.push(format!(
+                "{}: the {role} connection goes to {} instead",
+                t.at, t.value
+            )),
+            None => wrong.push(format!("the {role} connection would have no server")),
+        }
+        let got = conn.database.as_ref().map_or(0, |d| d.value);
+        if got != *db {
+            let at = conn
+                .database
+                .as_ref()
+                .map(|d| format!("{}: ", d.at))
+                .unwrap_or_default();
+            wrong.push(format!("{at}the {role} connection uses database {got}"));
+        }
+    }
+    if !wrong.is_empty() {
+        bail!(
+            "the planned config would not take effect: {} — something later in medusa-config (a spread or a second key) overrides rcfg's value; remove it and run rcfg apply again — nothing written",
             wrong.join("; ")
         );
     }
