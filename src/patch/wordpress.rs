@@ -48,8 +48,19 @@ impl Planner for WordPressPlanner {
             DropIn::RedisObjectCache { .. } => "WP_REDIS_MAXTTL",
         };
         let target = &kept_ttl(site, target, ttl_key);
+        let intents = |wants: Vec<Want>| -> Vec<Intent> {
+            wants
+                .into_iter()
+                .map(|w| Intent::WpConstant {
+                    config: config.clone(),
+                    name: w.name.to_string(),
+                    value: w.value,
+                })
+                .collect()
+        };
         let after = match drop_in(site) {
             DropIn::WpRedis => {
+                plan.intent = intents(wp_redis_wants(target));
                 plan_wp_redis(&file, &before, &stmts, target, templates, &mut plan.notes)?
             }
             DropIn::RedisObjectCache { installed } => {
@@ -61,14 +72,7 @@ impl Planner for WordPressPlanner {
                             .into(),
                     );
                 }
-                plan.intent = classic_wants(target)
-                    .into_iter()
-                    .map(|w| Intent::WpConstant {
-                        config: config.clone(),
-                        name: w.name.to_string(),
-                        value: w.value,
-                    })
-                    .collect();
+                plan.intent = intents(classic_wants(target));
                 plan_classic(&file, &before, &stmts, target, templates, &mut plan.notes)?
             }
         };
@@ -598,6 +602,14 @@ fn redis_server_items(target: &Target) -> Vec<(&'static str, Value)> {
     items
 }
 
+/// The constants WP Redis reads next to `$redis_server`.
+fn wp_redis_wants(target: &Target) -> Vec<Want> {
+    vec![
+        want("WP_CACHE_KEY_SALT", json!(wp_prefix(&target.prefix))),
+        want("WP_REDIS_DEFAULT_EXPIRE_SECONDS", json!(target.ttl)),
+    ]
+}
+
 fn plan_wp_redis(
     file: &str,
     src: &str,
@@ -707,10 +719,7 @@ fn plan_wp_redis(
             }
         },
     }
-    let wants = vec![
-        want("WP_CACHE_KEY_SALT", json!(wp_prefix(&target.prefix))),
-        want("WP_REDIS_DEFAULT_EXPIRE_SECONDS", json!(target.ttl)),
-    ];
+    let wants = wp_redis_wants(target);
     let missing = edit_defines(file, src, stmts, &wants, &mut edits, notes);
     let redis_server = if new_array.is_empty() {
         String::new()
