@@ -506,21 +506,85 @@ pub(crate) fn effective_constants(
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok(names
-        .iter()
-        .filter_map(|n| {
-            let def = cfg.effective(n)?;
-            let (value, at) = cfg.resolve(def);
-            Some((
-                n.to_string(),
-                EffectiveConst {
-                    value,
-                    expr: def.value.describe(),
-                    at,
-                },
-            ))
-        })
-        .collect())
+    Ok(cfg.effective_of(names))
+}
+
+/// [`effective_constants`] for a Bedrock project at `dir`: `.env`, `config/application.php`,
+/// the active `config/environments/<WP_ENV>.php` and `web/wp-config.php`, in the order
+/// detect reads them (the last `Config::define()` wins, values from `.env`).
+pub(crate) fn effective_bedrock_constants(
+    dir: &Path,
+    overlay: BTreeMap<PathBuf, String>,
+    names: &[&str],
+) -> Result<BTreeMap<String, EffectiveConst>, Vec<DetectError>> {
+    let mut cfg = WpConfig {
+        overlay,
+        ..WpConfig::default()
+    };
+    let mut site = Site::new(dir, Cms::WordPress, "bedrock");
+    let mut errors = Vec::new();
+    let env_path = dir.join(".env");
+    let planned_env = std::fs::canonicalize(&env_path)
+        .ok()
+        .and_then(|k| cfg.overlay.get(&k).cloned());
+    let env_text = match planned_env {
+        Some(t) => Some(t),
+        None => fsutil::read_config_opt(&env_path)
+            .map_err(|e| vec![DetectError::from_err(&env_path, &e)])?,
+    };
+    if let Some(text) = env_text {
+        cfg.env = dotenv::parse(&text);
+        cfg.env_path = Some(env_path);
+    }
+    cfg.read_php(
+        &dir.join("config/application.php"),
+        "application",
+        &mut site,
+        &mut errors,
+        0,
+    );
+    let wp_env = cfg
+        .effective("WP_ENV")
+        .and_then(|d| cfg.resolve(d).0)
+        .and_then(|v| v.as_str().map(str::to_string))
+        // Stock Bedrock defines WP_ENV from .env; a config that does not still has the
+        // variable Bedrock loaded.
+        .or_else(|| cfg.env.get("WP_ENV").map(|v| v.value.clone()))
+        .unwrap_or_else(|| "production".to_string());
+    for f in [
+        dir.join(format!("config/environments/{wp_env}.php")),
+        dir.join("web/wp-config.php"),
+    ] {
+        if f.is_file() {
+            cfg.read_php(&f, "environment", &mut site, &mut errors, 0);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(cfg.effective_of(names))
+}
+
+impl WpConfig {
+    /// The effective definition of each of `names` that is defined.
+    fn effective_of(&self, names: &[&str]) -> BTreeMap<String, EffectiveConst> {
+        let cfg = self;
+        names
+            .iter()
+            .filter_map(|n| {
+                let def = cfg.effective(n)?;
+                let (value, at) = cfg.resolve(def);
+                Some((
+                    n.to_string(),
+                    EffectiveConst {
+                        value,
+                        expr: def.value.describe(),
+                        at,
+                    },
+                ))
+            })
+            .collect()
+    }
 }
 
 /// The guarded idiom `defined('X') || define('X', v)` (also with `or`): the `define()` runs

@@ -15,7 +15,7 @@ use super::Plan;
 use super::magento::edit::{loosely_equal, value_of as magento_value_of};
 use super::server_key;
 use crate::cms::drupal::effective_cache;
-use crate::cms::wordpress::{EffectiveConst, effective_constants};
+use crate::cms::wordpress::{EffectiveConst, effective_bedrock_constants, effective_constants};
 use crate::model::{Cms, Location, Site, Transport};
 use crate::syntax::php::{self, StmtKind};
 
@@ -26,6 +26,13 @@ pub enum Intent {
     /// `wp-config.php`) and everything it includes are loaded.
     WpConstant {
         config: PathBuf,
+        name: String,
+        value: Value,
+    },
+    /// Bedrock: constant `name` is `value` once the project at `root` is loaded (`.env`,
+    /// `config/application.php`, the active environment file).
+    BedrockConstant {
+        root: PathBuf,
         name: String,
         value: Value,
     },
@@ -61,6 +68,7 @@ pub enum Intent {
 /// Check every intent of `plan` against its planned files read back.
 pub fn check(plan: &Plan) -> Result<()> {
     let mut wp: BTreeMap<&Path, Vec<(&str, &Value)>> = BTreeMap::new();
+    let mut bedrock: BTreeMap<&Path, Vec<(&str, &Value)>> = BTreeMap::new();
     for i in &plan.intent {
         match i {
             Intent::WpConstant {
@@ -69,6 +77,10 @@ pub fn check(plan: &Plan) -> Result<()> {
                 value,
             } => wp
                 .entry(config.as_path())
+                .or_default()
+                .push((name.as_str(), value)),
+            Intent::BedrockConstant { root, name, value } => bedrock
+                .entry(root.as_path())
                 .or_default()
                 .push((name.as_str(), value)),
             Intent::PhpReturnKey { file, keys, value } => {
@@ -93,7 +105,16 @@ pub fn check(plan: &Plan) -> Result<()> {
         }
     }
     for (config, wants) in wp {
-        check_wp(plan, config, &wants)?;
+        let names: Vec<&str> = wants.iter().map(|(n, _)| *n).collect();
+        let got = effective_constants(config, overlay(plan), &names)
+            .map_err(|errs| read_back_error(&errs[0]))?;
+        check_wp(&got, config, &wants)?;
+    }
+    for (root, wants) in bedrock {
+        let names: Vec<&str> = wants.iter().map(|(n, _)| *n).collect();
+        let got = effective_bedrock_constants(root, overlay(plan), &names)
+            .map_err(|errs| read_back_error(&errs[0]))?;
+        check_wp(&got, root, &wants)?;
     }
     Ok(())
 }
@@ -118,16 +139,11 @@ fn canonical(path: &Path) -> PathBuf {
         .unwrap_or_else(|| path.to_path_buf())
 }
 
-fn check_wp(plan: &Plan, config: &Path, wants: &[(&str, &Value)]) -> Result<()> {
-    let names: Vec<&str> = wants.iter().map(|(n, _)| *n).collect();
-    let got = effective_constants(config, overlay(plan), &names).map_err(|errs| {
-        let e = &errs[0];
-        anyhow!(
-            "{}: {}; rcfg cannot read the planned config back to check that it takes effect — nothing written",
-            e.path.display(),
-            e.message
-        )
-    })?;
+fn check_wp(
+    got: &BTreeMap<String, EffectiveConst>,
+    config: &Path,
+    wants: &[(&str, &Value)],
+) -> Result<()> {
     let mut wrong = Vec::new();
     for (name, want) in wants {
         match got.get(*name) {

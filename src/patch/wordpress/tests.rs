@@ -734,3 +734,28 @@ fn wp_redis_constants_defined_first_by_an_include_are_refused_by_the_post_condit
         "{err}"
     );
 }
+
+#[test]
+fn bedrock_environment_file_overriding_a_constant_is_refused_by_the_post_condition() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = bedrock_site(tmp.path());
+    std::fs::write(
+        tmp.path().join(".env"),
+        format!("{DOTENV}WP_ENV='development'\n"),
+    )
+    .unwrap();
+    let t = target(unix("/var/run/redis/redis.sock"));
+    // Bedrock's Config keeps the last Config::define(): the active environment file's 9.
+    let err = crate::patch::plan_site(&site, &t, &Templates::load().unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(
+            "environments/development.php:4: WP_REDIS_DATABASE = 9 is defined here first and wins"
+        ),
+        "{err}"
+    );
+    // Production (no environment override): the same plan passes its post-condition.
+    std::fs::write(tmp.path().join(".env"), DOTENV).unwrap();
+    crate::patch::plan_site(&site, &t, &Templates::load().unwrap()).unwrap();
+}
