@@ -5,7 +5,7 @@
 //! in PHP), recognises the `drupal/redis` module and its major line, normalises the cache
 //! connection and reports the Drupal config lints.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
@@ -119,6 +119,27 @@ fn detect_d8(root: &Path, webroot: &Path, layout: &str, errors: &mut Vec<DetectE
     // Drupal keeps sessions in the database.
     site.redis.sessions = None;
     site
+}
+
+/// The cache connection of a Drupal 8+ site as detect reads it from `settings` (and what it
+/// includes), with `overlay`'s text (keyed by canonical path) in place of the files on disk.
+/// A file that cannot be read or parsed is an error naming it.
+pub(crate) fn effective_cache(
+    root: &Path,
+    webroot: &Path,
+    settings: &Path,
+    overlay: BTreeMap<PathBuf, String>,
+) -> Result<Option<Connection>, Vec<DetectError>> {
+    let mut site = Site::new(root, Cms::Drupal, "effective");
+    let mut tree = Settings::new(webroot);
+    tree.overlay = overlay;
+    let mut errors = Vec::new();
+    tree.read(settings, &mut site, &mut errors, 0);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    analyse_d8(&mut site, &tree, None);
+    Ok(site.redis.cache)
 }
 
 fn detect_d7(dir: &Path, bootstrap: &Path, errors: &mut Vec<DetectError>) -> Option<Site> {
@@ -387,6 +408,9 @@ struct Settings {
     vars: Node,
     webroot: PathBuf,
     visited: HashSet<PathBuf>,
+    /// Planned contents read instead of the files on disk (keyed by canonical path): the
+    /// post-condition of `apply` reads a plan with the same rules as detect.
+    overlay: BTreeMap<PathBuf, String>,
 }
 
 impl Settings {
@@ -398,6 +422,7 @@ impl Settings {
             },
             webroot: webroot.to_path_buf(),
             visited: HashSet::new(),
+            overlay: BTreeMap::new(),
         }
     }
 
@@ -409,10 +434,26 @@ impl Settings {
         self.vars.path(keys)
     }
 
+    /// `path` is a file the plan being checked creates.
+    fn planned(&self, path: &Path) -> bool {
+        !self.overlay.is_empty()
+            && path
+                .parent()
+                .and_then(|p| std::fs::canonicalize(p).ok())
+                .zip(path.file_name())
+                .is_some_and(|(dir, name)| self.overlay.contains_key(&dir.join(name)))
+    }
+
     /// Read one settings file, following includes in place (cycle-guarded).
     fn read(&mut self, path: &Path, site: &mut Site, errors: &mut Vec<DetectError>, depth: usize) {
-        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        if depth > 16 || !self.visited.insert(key) {
+        let key = std::fs::canonicalize(path)
+            .ok()
+            .or_else(|| {
+                let dir = std::fs::canonicalize(path.parent()?).ok()?;
+                Some(dir.join(path.file_name()?))
+            })
+            .unwrap_or_else(|| path.to_path_buf());
+        if depth > 16 || !self.visited.insert(key.clone()) {
             return;
         }
         site.config_file(
@@ -423,8 +464,21 @@ impl Settings {
                 "settings-include"
             },
         );
-        let Some(stmts) = load_php(path, errors) else {
-            return;
+        let stmts = match self.overlay.get(&key) {
+            Some(text) => match php::parse(text) {
+                Ok(stmts) => stmts,
+                Err(e) => {
+                    errors.push(DetectError::new(
+                        path,
+                        format!("line {}: cannot parse PHP: {}", e.line, e.message),
+                    ));
+                    return;
+                }
+            },
+            None => match load_php(path, errors) {
+                Some(stmts) => stmts,
+                None => return,
+            },
         };
         let webroot = self.webroot.to_string_lossy().into_owned();
         let mut ctx = PathCtx::for_file(path);
@@ -462,7 +516,7 @@ impl Settings {
                     if inc.literal().is_some() && target.is_relative() {
                         target = self.webroot.join(target);
                     }
-                    if fsutil::exists(&target) {
+                    if fsutil::exists(&target) || self.planned(&target) {
                         self.read(&target, site, errors, depth + 1);
                     }
                 }

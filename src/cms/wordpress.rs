@@ -232,6 +232,9 @@ struct WpConfig {
     /// Where `wp-settings.php` is required (the object cache starts there).
     wp_settings_at: Option<Location>,
     visited: HashSet<PathBuf>,
+    /// Planned contents read instead of the files on disk (keyed by canonical path): the
+    /// post-condition of `apply` reads a plan with the same rules as detect.
+    overlay: BTreeMap<PathBuf, String>,
 }
 
 impl WpConfig {
@@ -245,11 +248,24 @@ impl WpConfig {
         depth: usize,
     ) {
         let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        if depth > 8 || !self.visited.insert(key) {
+        if depth > 8 || !self.visited.insert(key.clone()) {
             return;
         }
-        let Some(stmts) = load_php(path, errors) else {
-            return;
+        let stmts = match self.overlay.get(&key) {
+            Some(text) => match php::parse(text) {
+                Ok(stmts) => stmts,
+                Err(e) => {
+                    errors.push(DetectError::new(
+                        path,
+                        format!("line {}: cannot parse PHP: {}", e.line, e.message),
+                    ));
+                    return;
+                }
+            },
+            None => match load_php(path, errors) {
+                Some(stmts) => stmts,
+                None => return,
+            },
         };
         for stmt in &stmts {
             let at = Location::new(path, stmt.line);
@@ -261,6 +277,17 @@ impl WpConfig {
                     conditional: stmt.conditional,
                     config_define: false,
                 }),
+                StmtKind::Expr(e) if guarded_define(e).is_some() => {
+                    if let Some((name, value)) = guarded_define(e) {
+                        self.defs.push(Def {
+                            name,
+                            value: value.clone(),
+                            at,
+                            conditional: stmt.conditional,
+                            config_define: false,
+                        });
+                    }
+                }
                 StmtKind::StaticDefine {
                     class, name, value, ..
                 } if class.trim_start_matches('\\').ends_with("Config") => self.defs.push(Def {
@@ -288,7 +315,14 @@ impl WpConfig {
                     let Some(target) = eval_path(inc, &ctx) else {
                         continue;
                     };
-                    let target = tidy_path(&target);
+                    // A relative path: PHP tries the include_path (`.`, the directory of
+                    // the request's script) and then the including file's directory; both
+                    // are that directory for a wp-config.php in ABSPATH.
+                    let target = match Path::new(&target) {
+                        t if t.is_relative() => parent_dir(path).join(t),
+                        t => t.to_path_buf(),
+                    };
+                    let target = tidy_path(&target.to_string_lossy());
                     let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("");
                     let skip = name == "wp-settings.php"
                         || name == "autoload.php"
@@ -322,15 +356,23 @@ impl WpConfig {
     /// The literal value of a definition and where it really comes from: the `.env` line
     /// for `env('X')`, the define's line for a literal. `None` when it is not data.
     fn resolve(&self, def: &Def) -> (Option<Value>, Location) {
-        self.eval(&def.value, &def.at)
+        self.eval(&def.value, &def.at, 0)
             .unwrap_or((None, def.at.clone()))
     }
 
-    fn eval(&self, e: &Expr, at: &Location) -> Option<(Option<Value>, Location)> {
+    fn eval(&self, e: &Expr, at: &Location, depth: usize) -> Option<(Option<Value>, Location)> {
         if let Some(v) = e.literal() {
             return Some((Some(v), at.clone()));
         }
+        if depth > 16 {
+            return None;
+        }
         match e {
+            // A constant of a constant: the value of the one it names, where that is defined.
+            Expr::Const(name) => {
+                let def = self.effective(name)?;
+                self.eval(&def.value, &def.at, depth + 1)
+            }
             Expr::Call { name, args } if is_env_fn(name) => {
                 let var = args.first()?.as_str()?;
                 match (self.env.get(var), &self.env_path) {
@@ -364,11 +406,11 @@ impl WpConfig {
                 then: None,
                 otherwise,
             } => {
-                let (v, loc) = self.eval(cond, at)?;
+                let (v, loc) = self.eval(cond, at, depth + 1)?;
                 if v.as_ref().is_some_and(truthy) {
                     Some((v, loc))
                 } else {
-                    self.eval(otherwise, at)
+                    self.eval(otherwise, at, depth + 1)
                 }
             }
             Expr::Binary {
@@ -376,15 +418,15 @@ impl WpConfig {
                 left,
                 right,
             } => {
-                let (v, loc) = self.eval(left, at)?;
+                let (v, loc) = self.eval(left, at, depth + 1)?;
                 if v.as_ref().is_some_and(|v| !v.is_null()) {
                     Some((v, loc))
                 } else {
-                    self.eval(right, at)
+                    self.eval(right, at, depth + 1)
                 }
             }
             Expr::Cast { to, expr } if to == "int" || to == "integer" => {
-                let (v, loc) = self.eval(expr, at)?;
+                let (v, loc) = self.eval(expr, at, depth + 1)?;
                 let n = match v? {
                     Value::Number(n) => n.as_i64().unwrap_or(0),
                     Value::String(s) => php::php_intval(&s),
@@ -433,6 +475,163 @@ impl WpConfig {
             ));
         }
         None
+    }
+}
+
+/// One constant as PHP ends up with it once the config files are loaded.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct EffectiveConst {
+    /// The value, when rcfg can evaluate it (`None`: computed from something it cannot see).
+    pub value: Option<Value>,
+    /// The expression as written.
+    pub expr: String,
+    /// The definition that wins (file:line).
+    pub at: Location,
+}
+
+/// The effective constants `names` of a classic install whose active config is `config`,
+/// read as detect reads them (same includes, first `define()` wins) with `overlay`'s text
+/// (keyed by canonical path) in place of the files on disk. A file that cannot be read or
+/// parsed is an error naming it.
+pub(crate) fn effective_constants(
+    config: &Path,
+    overlay: BTreeMap<PathBuf, String>,
+    names: &[&str],
+) -> Result<BTreeMap<String, EffectiveConst>, Vec<DetectError>> {
+    let mut cfg = WpConfig {
+        overlay,
+        ..WpConfig::default()
+    };
+    let mut site = Site::new(&parent_dir(config), Cms::WordPress, "classic");
+    let mut errors = Vec::new();
+    cfg.read_php(config, "wp-config", &mut site, &mut errors, 0);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(cfg.effective_of(names))
+}
+
+/// [`effective_constants`] for a Bedrock project at `dir`: `.env`, `config/application.php`,
+/// the active `config/environments/<WP_ENV>.php` and `web/wp-config.php`, in the order
+/// detect reads them (the last `Config::define()` wins, values from `.env`).
+pub(crate) fn effective_bedrock_constants(
+    dir: &Path,
+    overlay: BTreeMap<PathBuf, String>,
+    names: &[&str],
+) -> Result<BTreeMap<String, EffectiveConst>, Vec<DetectError>> {
+    let mut cfg = WpConfig {
+        overlay,
+        ..WpConfig::default()
+    };
+    let mut site = Site::new(dir, Cms::WordPress, "bedrock");
+    let mut errors = Vec::new();
+    let env_path = dir.join(".env");
+    let planned_env = std::fs::canonicalize(&env_path)
+        .ok()
+        .and_then(|k| cfg.overlay.get(&k).cloned());
+    let env_text = match planned_env {
+        Some(t) => Some(t),
+        None => fsutil::read_config_opt(&env_path)
+            .map_err(|e| vec![DetectError::from_err(&env_path, &e)])?,
+    };
+    if let Some(text) = env_text {
+        cfg.env = dotenv::parse(&text);
+        cfg.env_path = Some(env_path);
+    }
+    cfg.read_php(
+        &dir.join("config/application.php"),
+        "application",
+        &mut site,
+        &mut errors,
+        0,
+    );
+    let wp_env = cfg
+        .effective("WP_ENV")
+        .and_then(|d| cfg.resolve(d).0)
+        .and_then(|v| v.as_str().map(str::to_string))
+        // Stock Bedrock defines WP_ENV from .env; a config that does not still has the
+        // variable Bedrock loaded.
+        .or_else(|| cfg.env.get("WP_ENV").map(|v| v.value.clone()))
+        .unwrap_or_else(|| "production".to_string());
+    for f in [
+        dir.join(format!("config/environments/{wp_env}.php")),
+        dir.join("web/wp-config.php"),
+    ] {
+        if f.is_file() {
+            cfg.read_php(&f, "environment", &mut site, &mut errors, 0);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(cfg.effective_of(names))
+}
+
+impl WpConfig {
+    /// The effective definition of each of `names` that is defined.
+    fn effective_of(&self, names: &[&str]) -> BTreeMap<String, EffectiveConst> {
+        let cfg = self;
+        names
+            .iter()
+            .filter_map(|n| {
+                let def = cfg.effective(n)?;
+                let (value, at) = cfg.resolve(def);
+                Some((
+                    n.to_string(),
+                    EffectiveConst {
+                        value,
+                        expr: def.value.describe(),
+                        at,
+                    },
+                ))
+            })
+            .collect()
+    }
+}
+
+/// The guarded idiom `defined('X') || define('X', v)` (also with `or`): the `define()` runs
+/// only when `X` is not defined yet, which is what a first plain `define()` does. Returns the
+/// name and the value expression; a guard on another constant is not recognised.
+pub(crate) fn guarded_define(e: &Expr) -> Option<(String, &Expr)> {
+    let Expr::Binary {
+        op: "||",
+        left,
+        right,
+    } = e
+    else {
+        return None;
+    };
+    let is = |n: &str, want: &str| n.trim_start_matches('\\').eq_ignore_ascii_case(want);
+    let (
+        Expr::Call {
+            name: g,
+            args: guard,
+        },
+        Expr::Call { name: d, args },
+    ) = (left.as_ref(), right.as_ref())
+    else {
+        return None;
+    };
+    if !is(g, "defined") || !is(d, "define") || args.len() < 2 {
+        return None;
+    }
+    let name = args[0].as_str()?;
+    (guard.first()?.as_str()? == name).then(|| (name.to_string(), &args[1]))
+}
+
+/// The literal a computed value falls back to: `x ?: 2`, `x ?? 'a:'`, `(int) (x ?: 2)`.
+fn visible_default(e: &Expr) -> Option<Value> {
+    match e {
+        Expr::Ternary {
+            then: None,
+            otherwise,
+            ..
+        } => otherwise.literal().or_else(|| visible_default(otherwise)),
+        Expr::Binary {
+            op: "??", right, ..
+        } => right.literal().or_else(|| visible_default(right)),
+        Expr::Cast { expr, .. } => visible_default(expr),
+        _ => None,
     }
 }
 
@@ -716,6 +915,26 @@ fn rc_connection(cfg: &WpConfig) -> Connection {
             v.unwrap_or_else(|| Value::String(def.value.describe())),
             at,
         ));
+    }
+    // Connection constants computed from what rcfg cannot see (`getenv('X') ?: 2`,
+    // `$_ENV['X'] ?? 'a:'`): reported as computed, with the expression and the default it
+    // falls back to where one is visible. (A password's expression is never shown.)
+    for n in [
+        "WP_REDIS_HOST",
+        "WP_REDIS_PORT",
+        "WP_REDIS_PATH",
+        "WP_REDIS_DATABASE",
+        "WP_REDIS_PREFIX",
+    ] {
+        if let Some(def) = cfg.effective(n)
+            && cfg.resolve(def).0.is_none()
+        {
+            let mut v = serde_json::json!({ "computed": def.value.describe() });
+            if let Some(d) = visible_default(&def.value) {
+                v["default"] = d;
+            }
+            conn.options.push(setting(n, v, def.at.clone()));
+        }
     }
     if !cfg.defined("WP_REDIS_SELECTIVE_FLUSH")
         && let Some((v, at)) = cfg.value_or_env("WP_REDIS_SELECTIVE_FLUSH")

@@ -226,6 +226,14 @@ impl Planner for DrupalPlanner {
             settings_before,
             settings_after,
         ));
+        plan.intent.push(super::effective::Intent::DrupalCache {
+            root: site.path.clone(),
+            webroot: webroot.clone(),
+            settings: settings.clone(),
+            transport: target.cache.transport.clone(),
+            database: target.db,
+            prefix: target.prefix.trim_end_matches(':').to_string(),
+        });
         // Keep settings.php first in diffs.
         plan.patches.reverse();
         Ok(plan)

@@ -10,6 +10,7 @@ pub mod cmd;
 pub mod diff;
 pub mod drupal;
 pub mod edit;
+pub mod effective;
 pub mod faults;
 pub mod journal;
 pub mod magento;
@@ -131,6 +132,8 @@ pub struct Plan {
     pub notes: Vec<String>,
     /// Secrets that appear in the rendered files; masked in every output.
     pub secrets: Vec<Secret>,
+    /// What the planned files must amount to once read back ([`effective::check`]).
+    pub intent: Vec<effective::Intent>,
 }
 
 impl Plan {
@@ -238,8 +241,11 @@ pub fn plan_site(site: &Site, target: &Target, templates: &render::Templates) ->
     let planner = planner_for(site)?;
     let mut target = target.clone();
     let mut notes = Vec::new();
+    // The post-condition: the planned files, read back as detect reads them, must say what
+    // was intended, or nothing is shown or written.
     let planned = keep_credentials(site, &mut target, &mut notes)
-        .and_then(|()| planner.plan(site, &target, templates));
+        .and_then(|()| planner.plan(site, &target, templates))
+        .and_then(|plan| effective::check(&plan).map(|()| plan));
     match planned {
         Ok(mut plan) => {
             notes.append(&mut plan.notes);

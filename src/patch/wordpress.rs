@@ -21,11 +21,13 @@ use anyhow::{Result, anyhow, bail};
 use serde_json::{Value, json};
 
 use super::edit::{self, Edit, line_start};
+use super::effective::Intent;
 use super::render::{Templates, php_quote};
 use super::{Endpoint, Patch, Plan, Planner, Target};
+use crate::cms::wordpress::guarded_define;
 use crate::fsutil;
 use crate::model::{Site, Transport};
-use crate::syntax::php::{self, Expr, Stmt, StmtKind, Tok};
+use crate::syntax::php::{self, Expr, Stmt, StmtKind, Tok, Token};
 
 pub struct WordPressPlanner;
 
@@ -37,7 +39,7 @@ impl Planner for WordPressPlanner {
         let config = wp_config_path(site)?;
         let rel = rel_path(&site.path, &config)?;
         let before = fsutil::read_config(&config)?;
-        let stmts = parse_php(&config, &before)?;
+        let stmts = with_guarded_defines(&before, parse_php(&config, &before)?);
         let mut plan = Plan::new(&site.path);
         plan.add_secret(&target.cache);
         let file = config.display().to_string();
@@ -46,8 +48,19 @@ impl Planner for WordPressPlanner {
             DropIn::RedisObjectCache { .. } => "WP_REDIS_MAXTTL",
         };
         let target = &kept_ttl(site, target, ttl_key);
+        let intents = |wants: Vec<Want>| -> Vec<Intent> {
+            wants
+                .into_iter()
+                .map(|w| Intent::WpConstant {
+                    config: config.clone(),
+                    name: w.name.to_string(),
+                    value: w.value,
+                })
+                .collect()
+        };
         let after = match drop_in(site) {
             DropIn::WpRedis => {
+                plan.intent = intents(wp_redis_wants(target));
                 plan_wp_redis(&file, &before, &stmts, target, templates, &mut plan.notes)?
             }
             DropIn::RedisObjectCache { installed } => {
@@ -59,6 +72,7 @@ impl Planner for WordPressPlanner {
                             .into(),
                     );
                 }
+                plan.intent = intents(classic_wants(target));
                 plan_classic(&file, &before, &stmts, target, templates, &mut plan.notes)?
             }
         };
@@ -172,6 +186,50 @@ pub(super) fn parse_php(path: &Path, text: &str) -> Result<Vec<Stmt>> {
             e.message
         )
     })
+}
+
+/// The guarded idiom `defined('X') || define('X', v);` (or `or`) as a plain `Define`
+/// statement (the whole statement's span, the value's span), so it is read and edited in
+/// place like the first `define()` it amounts to.
+fn with_guarded_defines(src: &str, mut stmts: Vec<Stmt>) -> Vec<Stmt> {
+    let Ok(tokens) = php::lex(src) else {
+        return stmts;
+    };
+    let tokens: Vec<Token> = tokens
+        .into_iter()
+        .filter(|t| !matches!(t.kind, Tok::Comment(_) | Tok::InlineHtml))
+        .collect();
+    for s in &mut stmts {
+        let StmtKind::Expr(e) = &s.kind else {
+            continue;
+        };
+        let Some((name, value)) = guarded_define(e) else {
+            continue;
+        };
+        let is_define = |i: usize| {
+            let t = &tokens[i];
+            t.start >= s.start
+                && t.end <= s.end
+                && matches!(&t.kind, Tok::Ident(n) if n.trim_start_matches('\\').eq_ignore_ascii_case("define"))
+                && matches!(tokens.get(i + 1).map(|t| &t.kind), Some(Tok::Punct("(")))
+        };
+        let Some(at) = (0..tokens.len()).find(|&i| is_define(i)) else {
+            continue;
+        };
+        let Ok((args, _)) = php::parse_args_at(&tokens, at + 1) else {
+            continue;
+        };
+        let Some(arg) = args.get(1) else {
+            continue;
+        };
+        s.kind = StmtKind::Define {
+            name,
+            value: value.clone(),
+            value_start: arg.start,
+            value_end: arg.end,
+        };
+    }
+    stmts
 }
 
 /// The prefix as Redis Object Cache wants it: ending in `:` (the blog part follows).
@@ -544,6 +602,14 @@ fn redis_server_items(target: &Target) -> Vec<(&'static str, Value)> {
     items
 }
 
+/// The constants WP Redis reads next to `$redis_server`.
+fn wp_redis_wants(target: &Target) -> Vec<Want> {
+    vec![
+        want("WP_CACHE_KEY_SALT", json!(wp_prefix(&target.prefix))),
+        want("WP_REDIS_DEFAULT_EXPIRE_SECONDS", json!(target.ttl)),
+    ]
+}
+
 fn plan_wp_redis(
     file: &str,
     src: &str,
@@ -653,10 +719,7 @@ fn plan_wp_redis(
             }
         },
     }
-    let wants = vec![
-        want("WP_CACHE_KEY_SALT", json!(wp_prefix(&target.prefix))),
-        want("WP_REDIS_DEFAULT_EXPIRE_SECONDS", json!(target.ttl)),
-    ];
+    let wants = wp_redis_wants(target);
     let missing = edit_defines(file, src, stmts, &wants, &mut edits, notes);
     let redis_server = if new_array.is_empty() {
         String::new()

@@ -233,14 +233,27 @@ pub fn read(
             return Vec::new();
         }
     };
-    let items = match js::parse_module(&text) {
+    read_text(config, &text, env_path, env, site, errors)
+}
+
+/// [`read`] on given texts: the config's and the parsed `.env` (the post-condition of
+/// `apply` reads a plan's planned content with it).
+pub fn read_text(
+    config: &Path,
+    text: &str,
+    env_path: &Path,
+    env: BTreeMap<String, EnvVar>,
+    site: &mut Site,
+    errors: &mut Vec<DetectError>,
+) -> Vec<String> {
+    let items = match js::parse_module(text) {
         Ok(items) => items,
         Err(e) => {
             errors.push(DetectError::new(
                 config,
                 format!("line {}: cannot parse: {}", e.line, e.message),
             ));
-            fallback_layout(site, Some(&text));
+            fallback_layout(site, Some(text));
             return Vec::new();
         }
     };
@@ -261,11 +274,11 @@ pub fn read(
         Ok(c) => c,
         Err(msg) => {
             errors.push(DetectError::new(config, msg));
-            fallback_layout(site, Some(&text));
+            fallback_layout(site, Some(text));
             return Vec::new();
         }
     };
-    fallback_layout(site, Some(&text));
+    fallback_layout(site, Some(text));
     normalise(&cx, cfg, site)
 }
 
@@ -319,7 +332,33 @@ fn array_var<'a>(cx: &'a Ctx<'_>, node: &'a Node) -> Option<&'a Node> {
 }
 
 fn opt(cx: &Ctx<'_>, options: Option<&Node>, key: &str) -> Option<Val> {
-    cx.eval(&options?.get(key)?.value)
+    cx.eval(&prop(cx, options?, key)?.value)
+}
+
+/// Property `key` of an object as JavaScript builds it: the last of a key written twice, and
+/// a later spread (`{ redisUrl: a, ...overrides }`) of a known object (a literal or a
+/// variable of the config) wins over an earlier key. A spread rcfg cannot see into (an
+/// import, a call) leaves the earlier key standing.
+fn prop<'a>(cx: &'a Ctx<'_>, obj: &'a Node, key: &str) -> Option<&'a js::Prop> {
+    prop_in(cx, cx.object(obj)?.as_object()?, key, 0)
+}
+
+fn prop_in<'a>(
+    cx: &'a Ctx<'_>,
+    props: &'a [js::Prop],
+    key: &str,
+    depth: usize,
+) -> Option<&'a js::Prop> {
+    props
+        .iter()
+        .rev()
+        .find_map(|p| match (&p.key, &p.value.expr) {
+            (Some(k), _) if k == key => Some(p),
+            (None, Expr::Spread(inner)) if depth < 8 => {
+                prop_in(cx, cx.object(inner)?.as_object()?, key, depth + 1)
+            }
+            _ => None,
+        })
 }
 
 /// Fill a connection's transport/database/password from a Redis URL value.
@@ -371,7 +410,7 @@ fn normalise(cx: &Ctx<'_>, cfg: &Node, site: &mut Site) -> Vec<String> {
 
     // Sessions: the project Redis URL backs the express-session store.
     if let Some(url) = project
-        .and_then(|p| p.get(url_key))
+        .and_then(|p| prop(cx, p, url_key))
         .and_then(|p| cx.eval(&p.value))
         && url.text().is_some_and(|t| !t.is_empty())
     {

@@ -480,6 +480,26 @@ fn patch_env_php(
             .last()
             .is_some_and(|l| edit::comma_after(before, l.end).is_some()),
     };
+    // What env.php must say once written (forced values only), checked by the
+    // post-condition on the planned text (a key set twice: the last one wins).
+    fn intents(tree: &[(String, Want)], keys: &mut Vec<String>, file: &Path, plan: &mut Plan) {
+        for (k, w) in tree {
+            keys.push(k.clone());
+            match w {
+                Want::Leaf {
+                    value, force: true, ..
+                } => plan.intent.push(super::effective::Intent::PhpReturnKey {
+                    file: file.to_path_buf(),
+                    keys: keys.clone(),
+                    value: value.clone(),
+                }),
+                Want::Tree(sub) => intents(sub, keys, file, plan),
+                _ => {}
+            }
+            keys.pop();
+        }
+    }
+    intents(&want, &mut Vec::new(), path, plan);
     let arr = edit::array_at(before, items, start, end, edit::line_indent(before, start))?;
     let mut outcome = Outcome::default();
     edit::merge(before, arr, &want, &style, "", &mut outcome).map_err(|c| {

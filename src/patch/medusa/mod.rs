@@ -686,6 +686,15 @@ impl Planner for MedusaPlanner {
                 }
             }
         }
+        plan.intent
+            .push(super::effective::Intent::MedusaConnections {
+                root: site.path.clone(),
+                layout: site.layout.clone(),
+                config: cfg_path.clone(),
+                env: env_path.clone(),
+                cache: (target.cache.transport.clone(), target.db),
+                session: (target.session.transport.clone(), target.session_db),
+            });
         plan.notes.push(format!(
             "{cache_env} (cache) and {session_env} (sessions, persistent instance) are set in .env; medusa-config reads them through process.env"
         ));

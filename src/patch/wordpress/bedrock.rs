@@ -175,6 +175,14 @@ pub(super) fn plan(site: &Site, target: &Target, templates: &Templates) -> Resul
         })?;
 
     let wants: Vec<Want> = classic_wants(target);
+    plan.intent = wants
+        .iter()
+        .map(|w| super::super::effective::Intent::BedrockConstant {
+            root: site.path.clone(),
+            name: w.name.to_string(),
+            value: w.value.clone(),
+        })
+        .collect();
     let mut edits = Vec::new();
     let mut env_sets: Vec<(String, &Value)> = Vec::new();
     let mut new_names: Vec<&str> = Vec::new();

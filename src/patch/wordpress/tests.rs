@@ -705,3 +705,57 @@ fn bedrock_env_changed_after_planning_writes_nothing() {
         APPLICATION
     );
 }
+
+#[test]
+fn wp_redis_constants_defined_first_by_an_include_are_refused_by_the_post_condition() {
+    let config = "<?php\nrequire_once __DIR__ . '/panel.php';\ndefined('WP_CACHE_KEY_SALT') || define('WP_CACHE_KEY_SALT', 'old:');\n/* That's all, stop editing! Happy publishing. */\nrequire_once ABSPATH . 'wp-settings.php';\n";
+    let (_tmp, site) = site_with(config, &["wp-redis"]);
+    std::fs::write(
+        site.path.join("panel.php"),
+        "<?php\ndefine( 'WP_CACHE_KEY_SALT', 'panel:' );\n",
+    )
+    .unwrap();
+    let t = target(unix("/var/run/redis/redis.sock"));
+    // The planner alone edits the guarded define in place …
+    let plan = plan_of(&site, &t).unwrap();
+    assert!(
+        plan.patches[0]
+            .after
+            .contains("defined('WP_CACHE_KEY_SALT') || define('WP_CACHE_KEY_SALT', 'blog:');"),
+        "{}",
+        plan.patches[0].after
+    );
+    // … but the include's define wins, so the plan is refused.
+    let err = crate::patch::plan_site(&site, &t, &Templates::load().unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("panel.php:2: WP_CACHE_KEY_SALT = 'panel:' is defined here first and wins"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bedrock_environment_file_overriding_a_constant_is_refused_by_the_post_condition() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = bedrock_site(tmp.path());
+    std::fs::write(
+        tmp.path().join(".env"),
+        format!("{DOTENV}WP_ENV='development'\n"),
+    )
+    .unwrap();
+    let t = target(unix("/var/run/redis/redis.sock"));
+    // Bedrock's Config keeps the last Config::define(): the active environment file's 9.
+    let err = crate::patch::plan_site(&site, &t, &Templates::load().unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(
+            "environments/development.php:4: WP_REDIS_DATABASE = 9 is defined here first and wins"
+        ),
+        "{err}"
+    );
+    // Production (no environment override): the same plan passes its post-condition.
+    std::fs::write(tmp.path().join(".env"), DOTENV).unwrap();
+    crate::patch::plan_site(&site, &t, &Templates::load().unwrap()).unwrap();
+}
