@@ -165,3 +165,38 @@ fn apply_diffs_are_coloured_when_asked_and_plain_through_a_pipe() {
             || run(&["--color", "always"], false).contains("\x1b[32m")
     );
 }
+
+#[test]
+fn audit_ttl_on_a_file_it_cannot_scan_is_an_error_and_baselines_are_announced() {
+    let dir = tempfile::tempdir().unwrap();
+    let txt = dir.path().join("notes.txt");
+    std::fs::write(&txt, "wp_cache_set('a', 1);\n").unwrap();
+    let out = rcfg().arg("audit-ttl").arg(&txt).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("notes.txt: not a PHP or JS/TS file"),
+        "{text}"
+    );
+    assert!(text.contains("; 1 error while scanning"), "{text}");
+
+    let php = dir.path().join("one.php");
+    std::fs::write(&php, "<?php\nwp_cache_set( 'a', 1 );\n").unwrap();
+    let baseline = dir.path().join("baseline.json");
+    let out = rcfg()
+        .arg("audit-ttl")
+        .arg(&php)
+        .arg("--write-baseline")
+        .arg(&baseline)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("rcfg: wrote baseline ") && err.contains("(1 finding)"),
+        "{err}"
+    );
+    assert!(baseline.is_file());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("; 1 file scanned, 1 analysed"), "{text}");
+}

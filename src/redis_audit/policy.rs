@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::namespace::Class;
 use super::{LiveReport, NamespaceReport};
-use crate::report::{Finding, Severity};
+use crate::report::{Finding, Severity, group};
 
 /// `[policy]` in rcfg.toml (kebab-case keys, the same names as the flags).
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -128,8 +128,8 @@ impl Policy {
                         self.config.max_without_expiry,
                         self.config.max_without_expiry_pct,
                     ) {
-                        (Some(n), Some(p)) => format!("limit {n} keys / {p}%"),
-                        (Some(n), None) => format!("limit {n}"),
+                        (Some(n), Some(p)) => format!("limit {} keys / {p}%", group(n)),
+                        (Some(n), None) => format!("limit {}", group(n)),
                         (None, Some(p)) => format!("limit {p}%"),
                         (None, None) => "limit 0".to_string(),
                     };
@@ -139,7 +139,10 @@ impl Policy {
                         sev,
                         format!(
                             "{} of {} keys ({:.1}%) in `{}` have no expiry ({limit})",
-                            ns.without_expiry, ns.keys, ns.without_expiry_pct, ns.namespace
+                            group(ns.without_expiry),
+                            group(ns.keys),
+                            ns.without_expiry_pct,
+                            ns.namespace
                         ),
                     )
                     .hint(hint_for(ns));
@@ -157,8 +160,10 @@ impl Policy {
                     "redis-memory-without-expiry",
                     sev,
                     format!(
-                        "keys without expiry in `{}` use {bytes} bytes (limit {})",
-                        ns.namespace, max.0
+                        "keys without expiry in `{}` use {} bytes (limit {})",
+                        ns.namespace,
+                        group(bytes),
+                        group(max.0)
                     ),
                 )
                 .hint(hint_for(ns));
@@ -197,16 +202,23 @@ impl Policy {
 }
 
 fn hint_for(ns: &NamespaceReport) -> String {
+    hint_for_layout(ns.layout, &ns.namespace)
+}
+
+fn hint_for_layout(layout: super::namespace::Layout, namespace: &str) -> String {
     use super::namespace::Layout;
-    match ns.layout {
+    match layout {
         Layout::WordPress => "set WP_REDIS_MAXTTL (never 0) or pass an expiry to wp_cache_set()/set_transient(); or allow it with --allow-persistent".to_string(),
         Layout::Drupal => "set $settings['redis_perm_ttl_<bin>'] (2.x) or perm_ttl_<bin> (1.x); or allow it with --allow-persistent".to_string(),
         Layout::Magento => "save() without a lifetime is infinite under Cm: pass a lifetime or set auto_expire_lifetime + auto_expire_pattern".to_string(),
-        Layout::Medusa => "caching-redis with ttl: 0 caches forever; give the provider a positive ttl".to_string(),
+        // `mc:` is the Caching Module (caching-redis provider); `medusa:` the older
+        // cache-redis module (v2 before 2.11) and v1's cacheService.
+        Layout::Medusa if namespace.starts_with("mc") => "caching-redis with ttl: 0 caches forever; give the caching-redis provider a positive ttl".to_string(),
+        Layout::Medusa => "the cache-redis module (and v1 cacheService) always writes with EX (its ttl 0 means \"do not cache\"), so keys here without expiry come from other code using the same namespace: find it with rcfg audit-ttl on the project".to_string(),
         Layout::Session => "session keys should always carry a TTL: check the session handler's lifetime settings".to_string(),
         _ => format!(
             "write these keys with EX/PX (or EXPIRE them), or allow the namespace with --allow-persistent '{}'",
-            ns.namespace
+            namespace
         ),
     }
 }
@@ -214,6 +226,16 @@ fn hint_for(ns: &NamespaceReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn medusa_hints_name_the_module_that_owns_the_namespace() {
+        use crate::redis_audit::namespace::Layout;
+        let caching = hint_for_layout(Layout::Medusa, "mc:tag");
+        assert!(caching.contains("caching-redis provider"), "{caching}");
+        let cache = hint_for_layout(Layout::Medusa, "medusa");
+        assert!(cache.contains("cache-redis module"), "{cache}");
+        assert!(!cache.contains("ttl: 0 caches forever"), "{cache}");
+    }
 
     #[test]
     fn byte_sizes() {

@@ -119,3 +119,16 @@ pub enum AuditFormat {
     /// GitHub Actions workflow annotations.
     Github,
 }
+
+/// `1234567` → `1,234,567`: every count a person reads is written this one way.
+pub fn group(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -215,6 +215,16 @@ pub fn scan(
         }
     };
 
+    // A single file that is neither PHP nor JS/TS: say so rather than "0 files scanned".
+    if meta.is_file() && walk::lang_of(path).is_none() {
+        report.errors.push(AuditError {
+            target: path.display().to_string(),
+            message: "not a PHP or JS/TS file (by its extension): nothing to scan".to_string(),
+        });
+        report.stats = Some(stats);
+        return Ok(());
+    }
+
     // Sites: config-level findings and the Drupal major version per subtree.
     let mut findings: Vec<Finding> = Vec::new();
     // (site root, CMS, Drupal major), longest root first.
@@ -423,6 +433,12 @@ pub fn scan(
     suppress::fingerprint_all(&mut findings, path);
     if let Some(out) = &sa.write_baseline {
         suppress::Baseline::of(&findings, path).write(out)?;
+        crate::ui::note(format_args!(
+            "wrote baseline {} ({} finding{})",
+            crate::ui::shown(out),
+            findings.len(),
+            if findings.len() == 1 { "" } else { "s" }
+        ));
         stats.baselined = findings.len() as u64;
         findings.clear();
     } else if let Some(bl) = sa.baseline.as_ref().or(cfg.baseline.as_ref()) {

@@ -137,9 +137,10 @@ pub fn human(out: &mut impl Write, report: &AuditReport, paint: Paint) -> Result
         }
     }
     if !report.errors.is_empty() {
+        let n = report.errors.len();
         summary.push_str(&format!(
-            "; {} error(s) while scanning",
-            report.errors.len()
+            "; {n} error{} while scanning",
+            if n == 1 { "" } else { "s" }
         ));
     }
     writeln!(out, "{}", paint.dim(&summary))?;

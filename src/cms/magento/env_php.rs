@@ -296,16 +296,25 @@ fn lint_frontend(
     let opts = frontend.get("backend_options").map(|o| &o.value);
     for key in IGNORED_BACKEND_OPTIONS {
         if let Some(item) = opts.and_then(|o| o.get(key)) {
-            let why = if *key == "id_prefix" {
-                "id_prefix belongs at the frontend level"
+            let (why, fix) = if *key == "id_prefix" {
+                (
+                    "id_prefix belongs at the frontend level",
+                    "move id_prefix up to the frontend level, next to backend and backend_options",
+                )
             } else {
-                "Cm_Cache_Backend_Redis never reads it"
+                (
+                    "Cm_Cache_Backend_Redis never reads it",
+                    "remove it; to bound entries saved without a lifetime, set backend_options auto_expire_lifetime and auto_expire_pattern (rcfg apply does)",
+                )
             };
-            site.lints.push(lint(
-                "magento-backend-option-ignored",
-                format!("cache frontend '{name}': backend_options.{key} has no effect ({why})"),
-                at(item),
-            ));
+            site.lints.push(
+                lint(
+                    "magento-backend-option-ignored",
+                    format!("cache frontend '{name}': backend_options.{key} has no effect ({why})"),
+                    at(item),
+                )
+                .hint(fix),
+            );
         }
     }
     if let Some(item) = opts.and_then(|o| o.get("lifetimelimit")) {
@@ -507,6 +516,24 @@ mod tests {
                 "magento-lifetimelimit-no-effect"
             ]
         );
+    }
+
+    #[test]
+    fn ignored_backend_options_get_a_fix_that_fits_the_key() {
+        let (site, _) = read_str(
+            "<?php\nreturn ['cache' => ['frontend' => ['default' => [\n'backend' => 'Cm_Cache_Backend_Redis',\n'backend_options' => ['server' => '/run/redis.sock', 'default_lifetime' => 60, 'id_prefix' => 'x_']]]]];\n",
+        );
+        let hint = |needle: &str| {
+            site.lints
+                .iter()
+                .find(|l| l.message.contains(needle))
+                .and_then(|l| l.hint.clone())
+                .unwrap()
+        };
+        let lifetime = hint("backend_options.default_lifetime");
+        assert!(!lifetime.contains("id_prefix"), "{lifetime}");
+        assert!(lifetime.contains("auto_expire_lifetime"), "{lifetime}");
+        assert!(hint("backend_options.id_prefix").contains("move id_prefix up"));
     }
 
     #[test]
