@@ -200,3 +200,26 @@ fn audit_ttl_on_a_file_it_cannot_scan_is_an_error_and_baselines_are_announced() 
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("; 1 file scanned, 1 analysed"), "{text}");
 }
+
+#[test]
+fn namespace_depth_is_the_audit_flag_and_depth_stays_an_alias() {
+    let help = String::from_utf8(
+        rcfg()
+            .args(["audit-ttl", "--help"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert!(help.contains("--namespace-depth <N>"), "{help}");
+    // The old spelling is still accepted (flags are a contract).
+    for flag in ["--namespace-depth", "--depth"] {
+        let out = rcfg()
+            .args(["audit-ttl", "--redis", "redis://127.0.0.1:1/0", flag, "3"])
+            .args(["--connect-timeout", "1s"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("unexpected argument"), "{flag}: {err}");
+    }
+}

@@ -11,7 +11,7 @@ use serde::Deserialize;
 pub struct RedisArgs {
     /// Audit a live Redis: redis://[user:pass@]host:port/db, rediss://…, unix:///path?db=N.
     ///
-    /// Read-only: only SCAN, PTTL, TYPE, MEMORY USAGE, INFO, DBSIZE, SELECT and cluster
+    /// Read-only: only SCAN, PTTL, TYPE, MEMORY USAGE, INFO, SELECT and cluster
     /// topology commands are sent. The password may also come from REDISCLI_AUTH or
     /// --password-file.
     #[arg(long, value_name = "URL")]
@@ -92,8 +92,9 @@ pub struct LiveArgs {
     #[arg(long, value_name = "CHAR")]
     pub delimiter: Option<String>,
 
-    /// Segments kept by the generic prefix tree [default: 2].
-    #[arg(long, value_name = "N")]
+    /// Key segments that make a namespace in the generic prefix tree [default: 2].
+    /// (`--depth` is the older name, kept as an alias; `detect --depth` means site levels.)
+    #[arg(long = "namespace-depth", alias = "depth", value_name = "N")]
     pub depth: Option<usize>,
 
     /// Example keys per namespace [default: 3].

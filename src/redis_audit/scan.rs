@@ -4,7 +4,7 @@
 //! into namespaces as they arrive; nothing per key is kept, so memory does not grow with the
 //! keyspace. Also: the `--max-rate` pacer, `--sample` and the `INFO`/cluster topology reads.
 //!
-//! Commands sent here: SCAN, PTTL, MEMORY USAGE, TYPE, INFO, DBSIZE, CLUSTER SHARDS, CLUSTER
+//! Commands sent here: SCAN, PTTL, MEMORY USAGE, TYPE, INFO, CLUSTER SHARDS, CLUSTER
 //! NODES. Nothing else.
 
 use std::collections::{BTreeMap, HashMap};
