@@ -889,3 +889,32 @@ fn corpus_of_bad_dumps_is_rejected_without_panics() {
     }
     assert!(n >= 5, "corpus has only {n} files");
 }
+
+/// For bench/rdb_audit.sh: streams the dump named by RCFG_RDB_BENCH_FILE through the reader
+/// and prints keys, bytes and throughput. `cargo test --release --test rdb -- --ignored`.
+#[test]
+#[ignore = "benchmark helper, run by bench/rdb_audit.sh"]
+fn bench_read_dump() {
+    let path = PathBuf::from(std::env::var_os("RCFG_RDB_BENCH_FILE").expect("RCFG_RDB_BENCH_FILE"));
+    let t = Instant::now();
+    let reader = rdb::open(&path).unwrap();
+    let (mut keys, mut expiring, mut bytes) = (0u64, 0u64, 0u64);
+    for ev in reader {
+        if let Event::Key {
+            expires_at_ms,
+            serialized_bytes,
+            ..
+        } = ev.unwrap()
+        {
+            keys += 1;
+            expiring += expires_at_ms.is_some() as u64;
+            bytes += serialized_bytes;
+        }
+    }
+    let secs = t.elapsed().as_secs_f64();
+    let size = std::fs::metadata(&path).unwrap().len();
+    println!(
+        "rdb reader: {keys} keys ({expiring} with expiry, {bytes} value bytes), {size} file bytes in {secs:.3}s = {:.0} MB/s",
+        size as f64 / secs / 1e6
+    );
+}
