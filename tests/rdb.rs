@@ -511,6 +511,8 @@ fn headers_empty_files_and_future_versions_are_clear_errors() {
     let e = err_of(b"REDI");
     assert_eq!((e.offset, e.msg.contains("truncated")), (4, true), "{e}");
     let e = err_of(b"VALKEY080\xff");
+    assert!(e.msg.contains("Valkey 9+ RDB format"), "{e}");
+    let e = err_of(b"PK\x03\x04zipfile");
     assert!(e.msg.contains("not an RDB dump"), "{e}");
     let e = err_of(&file("0013", b""));
     assert_eq!(e.offset, 5);

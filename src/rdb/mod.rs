@@ -147,6 +147,15 @@ impl<R: Read> Reader<R> {
         }
         let mut head = [0u8; 9];
         src.exact(&mut head, "the RDB header")?;
+        if head.starts_with(b"VALKEY") {
+            return Err(Error {
+                offset: 0,
+                msg: format!(
+                    "Valkey 9+ RDB format (magic \"VALKEY\") is not supported \
+                     (this rcfg reads \"REDIS\" dumps of versions 1 to {MAX_VERSION})"
+                ),
+            });
+        }
         if &head[..5] != b"REDIS" {
             return Err(Error {
                 offset: 0,
