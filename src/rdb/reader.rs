@@ -5,7 +5,7 @@
 //! allocation.
 
 use std::fmt;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, Read};
 
 use crc::{CRC_64_REDIS, Crc, Digest, Table};
 
@@ -28,85 +28,103 @@ impl std::error::Error for Error {}
 
 pub type Result<T> = std::result::Result<T, Error>;
 
-/// Buffered, offset-counting, CRC-computing byte source.
+/// Buffered, offset-counting, CRC-computing byte source. The CRC is brought up to date
+/// lazily, over whole stretches of the buffer (before a refill, or when asked), not per read.
 pub struct Source<R: Read> {
-    inner: BufReader<R>,
-    offset: u64,
+    inner: R,
+    buf: Box<[u8]>,
+    /// Next unread byte in `buf`.
+    pos: usize,
+    /// End of the valid data in `buf`.
+    len: usize,
+    /// Start of the consumed bytes not yet added to the CRC.
+    crc_from: usize,
+    /// Offset in the input of `buf[0]`.
+    base: u64,
     digest: Digest<'static, u64, Table<16>>,
 }
 
 impl<R: Read> Source<R> {
     pub fn new(r: R) -> Source<R> {
         Source {
-            inner: BufReader::with_capacity(256 * 1024, r),
-            offset: 0,
+            inner: r,
+            buf: vec![0u8; 256 * 1024].into_boxed_slice(),
+            pos: 0,
+            len: 0,
+            crc_from: 0,
+            base: 0,
             digest: CRC64.digest(),
         }
     }
 
     /// Bytes consumed so far.
     pub fn offset(&self) -> u64 {
-        self.offset
+        self.base + self.pos as u64
+    }
+
+    fn sync_crc(&mut self) {
+        self.digest.update(&self.buf[self.crc_from..self.pos]);
+        self.crc_from = self.pos;
     }
 
     /// The CRC64 of every byte consumed so far.
-    pub fn crc(&self) -> u64 {
+    pub fn crc(&mut self) -> u64 {
+        self.sync_crc();
         self.digest.clone().finalize()
     }
 
     pub fn err<T>(&self, msg: impl Into<String>) -> Result<T> {
         Err(Error {
-            offset: self.offset,
+            offset: self.offset(),
             msg: msg.into(),
         })
     }
 
-    fn io_err(&self, e: io::Error) -> Error {
-        Error {
-            offset: self.offset,
-            msg: format!("read error: {e}"),
-        }
-    }
-
-    /// The next buffered chunk, or a "truncated" error at end of input.
-    fn chunk(&mut self, what: &str) -> Result<&[u8]> {
+    /// Refills an exhausted buffer; false at end of input.
+    fn refill(&mut self) -> Result<bool> {
+        debug_assert_eq!(self.pos, self.len);
+        self.sync_crc();
+        self.base += self.len as u64;
+        self.pos = 0;
+        self.len = 0;
+        self.crc_from = 0;
         loop {
-            match self.inner.fill_buf() {
-                Ok([]) => {
+            match self.inner.read(&mut self.buf) {
+                Ok(n) => {
+                    self.len = n;
+                    return Ok(n > 0);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
                     return Err(Error {
-                        offset: self.offset,
-                        msg: format!("file truncated: end of input while reading {what}"),
+                        offset: self.base,
+                        msg: format!("read error: {e}"),
                     });
                 }
-                Ok(_) => break,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(self.io_err(e)),
             }
         }
-        Ok(self.inner.buffer())
     }
 
-    fn consume(&mut self, n: usize) {
-        let buf = self.inner.buffer();
-        self.digest.update(&buf[..n]);
-        self.inner.consume(n);
-        self.offset += n as u64;
+    /// Makes at least one byte available, or fails with "truncated".
+    fn need(&mut self, what: &str) -> Result<()> {
+        if self.pos == self.len && !self.refill()? {
+            return self.err(format!("file truncated: end of input while reading {what}"));
+        }
+        Ok(())
     }
 
     /// True when no byte is left.
     pub fn at_eof(&mut self) -> Result<bool> {
-        loop {
-            match self.inner.fill_buf() {
-                Ok(b) => return Ok(b.is_empty()),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(self.io_err(e)),
-            }
-        }
+        Ok(self.pos == self.len && !self.refill()?)
     }
 
+    #[inline]
     pub fn u8(&mut self, what: &str) -> Result<u8> {
-        let b = self.chunk(what)?[0];
-        self.consume(1);
+        if self.pos == self.len {
+            self.need(what)?;
+        }
+        let b = self.buf[self.pos];
+        self.pos += 1;
         Ok(b)
     }
 
@@ -114,10 +132,10 @@ impl<R: Read> Source<R> {
     pub fn exact(&mut self, out: &mut [u8], what: &str) -> Result<()> {
         let mut done = 0;
         while done < out.len() {
-            let c = self.chunk(what)?;
-            let n = c.len().min(out.len() - done);
-            out[done..done + n].copy_from_slice(&c[..n]);
-            self.consume(n);
+            self.need(what)?;
+            let n = (self.len - self.pos).min(out.len() - done);
+            out[done..done + n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+            self.pos += n;
             done += n;
         }
         Ok(())
@@ -125,16 +143,21 @@ impl<R: Read> Source<R> {
 
     pub fn array<const N: usize>(&mut self, what: &str) -> Result<[u8; N]> {
         let mut a = [0u8; N];
-        self.exact(&mut a, what)?;
+        if self.len - self.pos >= N {
+            a.copy_from_slice(&self.buf[self.pos..self.pos + N]);
+            self.pos += N;
+        } else {
+            self.exact(&mut a, what)?;
+        }
         Ok(a)
     }
 
     /// Skips `n` bytes without keeping them.
     pub fn skip(&mut self, mut n: u64, what: &str) -> Result<()> {
         while n > 0 {
-            let c = self.chunk(what)?;
-            let k = (c.len() as u64).min(n) as usize;
-            self.consume(k);
+            self.need(what)?;
+            let k = ((self.len - self.pos) as u64).min(n) as usize;
+            self.pos += k;
             n -= k as u64;
         }
         Ok(())
@@ -151,10 +174,10 @@ impl<R: Read> Source<R> {
         let mut v = Vec::with_capacity((n as usize).min(64 * 1024));
         let mut left = n as usize;
         while left > 0 {
-            let c = self.chunk(what)?;
-            let k = c.len().min(left);
-            v.extend_from_slice(&c[..k]);
-            self.consume(k);
+            self.need(what)?;
+            let k = (self.len - self.pos).min(left);
+            v.extend_from_slice(&self.buf[self.pos..self.pos + k]);
+            self.pos += k;
             left -= k;
         }
         Ok(v)
@@ -162,15 +185,12 @@ impl<R: Read> Source<R> {
 
     /// Reads the 8-byte trailer without adding it to the CRC.
     pub fn trailer(&mut self) -> Result<[u8; 8]> {
+        self.sync_crc();
         let mut a = [0u8; 8];
-        let mut done = 0;
-        while done < 8 {
-            let c = self.chunk("the CRC64 trailer")?;
-            let n = c.len().min(8 - done);
-            a[done..done + n].copy_from_slice(&c[..n]);
-            self.inner.consume(n);
-            self.offset += n as u64;
-            done += n;
+        for b in a.iter_mut() {
+            *b = self.u8("the CRC64 trailer")?;
+            // A refill inside `u8` syncs nothing new (all was synced); keep trailer bytes out.
+            self.crc_from = self.pos;
         }
         Ok(a)
     }
