@@ -209,6 +209,35 @@ mod tests {
         assert_eq!(s.crc(), 0xe9c6d914c4b8d9ca);
     }
 
+    /// Hands out at most 3 bytes per `read`, so every refill path runs.
+    struct Trickle<'a>(&'a [u8]);
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = self.0.len().min(out.len()).min(3);
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn crc_and_trailer_across_refills() {
+        let data: Vec<u8> = (0..1000u32).map(|i| (i * 31 % 256) as u8).collect();
+        for split in [0, 1, 2, 500, 990] {
+            let mut s = Source::new(Trickle(&data));
+            s.skip(split as u64, "x").unwrap();
+            let _ = s.u8("x").unwrap();
+            let rest = 992 - split - 1;
+            let v = s.bytes(rest as u64, 1 << 20, "x").unwrap();
+            assert_eq!(v, &data[split + 1..992]);
+            assert_eq!(s.crc(), CRC64.checksum(&data[..992]), "split {split}");
+            assert_eq!(&s.trailer().unwrap()[..], &data[992..]);
+            assert_eq!(s.crc(), CRC64.checksum(&data[..992]), "trailer not hashed");
+            assert_eq!(s.offset(), 1000);
+            assert!(s.at_eof().unwrap());
+        }
+    }
+
     #[test]
     fn lying_lengths_are_errors_with_offsets() {
         let mut s = Source::new(&b"abc"[..]);
