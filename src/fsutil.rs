@@ -81,7 +81,8 @@ impl fmt::Display for ReadError {
 
 impl std::error::Error for ReadError {}
 
-fn kind_name(t: std::fs::FileType) -> &'static str {
+/// How a file that is not a regular file is named in messages.
+pub fn kind_name(t: std::fs::FileType) -> &'static str {
     if t.is_dir() {
         "a directory"
     } else if t.is_fifo() {

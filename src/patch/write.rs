@@ -140,24 +140,15 @@ fn libc_flags() -> i32 {
     (rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32
 }
 
-/// "FIFO", "socket", "directory", … for messages.
+/// "a FIFO", "a socket", "a directory", … for messages (the same words as every reader).
 pub fn kind_of(m: &fs::Metadata) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
     let t = m.file_type();
-    if t.is_dir() {
-        "a directory"
-    } else if t.is_symlink() {
+    if t.is_symlink() {
         "a symlink"
-    } else if t.is_fifo() {
-        "a FIFO"
-    } else if t.is_socket() {
-        "a socket"
-    } else if t.is_char_device() {
-        "a character device"
-    } else if t.is_block_device() {
-        "a block device"
-    } else {
+    } else if t.is_file() {
         "a regular file"
+    } else {
+        crate::fsutil::kind_name(t)
     }
 }
 
