@@ -20,6 +20,8 @@ mod report;
 mod scan;
 mod syntax;
 mod term;
+#[cfg(test)]
+mod testing;
 mod ui;
 
 use std::process::ExitCode;

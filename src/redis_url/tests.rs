@@ -2,6 +2,7 @@
 //! no nightly) with its corpus of regression cases in `tests/corpus/url/`.
 
 use super::*;
+use crate::testing::Rng;
 
 fn tcp(h: &str, port: u16) -> Transport {
     Transport::Tcp {
@@ -297,21 +298,6 @@ fn ioredis_reads_its_own_way() {
         parse_ioredis("/run/r.sock?db=3").unwrap().transport,
         unix("/run/r.sock")
     );
-}
-
-/// xorshift64*: a fixed sequence for a fixed seed, so a failure is reproducible.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
 }
 
 /// Bytes that matter to URL parsing, plus some that should never matter.
