@@ -721,18 +721,12 @@ impl Parser<'_> {
     /// Every recursive step of the parser and every link of an operator chain goes through
     /// here, so no input can overflow the stack (or build a tree too deep to drop).
     fn enter(&mut self) -> PResult<()> {
-        if self.depth >= super::MAX_NESTING {
-            let (line, col) = self
-                .t
-                .get(self.i)
-                .or(self.t.last())
-                .map_or((1, 1), |t| (t.line, t.col));
-            return Err(SyntaxError {
-                line,
-                message: super::too_deep(line, col),
-            });
-        }
-        self.depth += 1;
+        let at = self
+            .t
+            .get(self.i)
+            .or(self.t.last())
+            .map(|t| (t.line, t.col));
+        self.depth = super::deeper(self.depth, at)?;
         Ok(())
     }
 

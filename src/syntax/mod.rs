@@ -25,6 +25,20 @@ pub fn too_deep(line: usize, col: usize) -> String {
     format!("too deeply nested at {line}:{col} (more than {MAX_NESTING} levels)")
 }
 
+/// One parser level deeper: `depth + 1`, or the "too deeply nested" error at `at` (the
+/// current token's line and column) once past [`MAX_NESTING`]. Both parsers count every
+/// recursive step and every link of an operator chain through here.
+pub fn deeper(depth: usize, at: Option<(usize, usize)>) -> Result<usize, php::SyntaxError> {
+    if depth >= MAX_NESTING {
+        let (line, col) = at.unwrap_or((1, 1));
+        return Err(php::SyntaxError {
+            line,
+            message: too_deep(line, col),
+        });
+    }
+    Ok(depth + 1)
+}
+
 /// Fill in each token's 1-based byte column from its start offset, in one pass over `src`
 /// (tokens in source order).
 pub fn set_columns<'a>(src: &str, toks: impl Iterator<Item = (usize, &'a mut usize)>) {
