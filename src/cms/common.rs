@@ -24,16 +24,29 @@ pub fn parent_dir(dir: &Path) -> PathBuf {
     }
 }
 
-/// Read and parse a PHP config file; problems go to `errors` with the file and line.
-pub fn load_php(path: &Path, errors: &mut Vec<DetectError>) -> Option<Vec<php::Stmt>> {
-    let text = match fsutil::read_config(path) {
-        Ok(t) => t,
-        Err(e) => {
-            errors.push(DetectError::from_err(path, &e));
-            return None;
-        }
+/// Read and parse a PHP file, with `planned` (apply's in-memory content for `path`, read
+/// back by the post-condition) in place of the file on disk when it is given; failures
+/// become `errors` entries naming the file.
+pub fn load_php(
+    path: &Path,
+    planned: Option<&str>,
+    errors: &mut Vec<DetectError>,
+) -> Option<Vec<php::Stmt>> {
+    let read;
+    let text = match planned {
+        Some(t) => t,
+        None => match fsutil::read_config(path) {
+            Ok(t) => {
+                read = t;
+                &read
+            }
+            Err(e) => {
+                errors.push(DetectError::from_err(path, &e));
+                return None;
+            }
+        },
     };
-    match php::parse(&text) {
+    match php::parse(text) {
         Ok(stmts) => Some(stmts),
         Err(e) => {
             errors.push(DetectError::new(

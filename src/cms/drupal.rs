@@ -464,21 +464,9 @@ impl Settings {
                 "settings-include"
             },
         );
-        let stmts = match self.overlay.get(&key) {
-            Some(text) => match php::parse(text) {
-                Ok(stmts) => stmts,
-                Err(e) => {
-                    errors.push(DetectError::new(
-                        path,
-                        format!("line {}: cannot parse PHP: {}", e.line, e.message),
-                    ));
-                    return;
-                }
-            },
-            None => match load_php(path, errors) {
-                Some(stmts) => stmts,
-                None => return,
-            },
+        let planned = self.overlay.get(&key).map(String::as_str);
+        let Some(stmts) = load_php(path, planned, errors) else {
+            return;
         };
         let webroot = self.webroot.to_string_lossy().into_owned();
         let mut ctx = PathCtx::for_file(path);

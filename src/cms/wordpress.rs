@@ -251,21 +251,9 @@ impl WpConfig {
         if depth > 8 || !self.visited.insert(key.clone()) {
             return;
         }
-        let stmts = match self.overlay.get(&key) {
-            Some(text) => match php::parse(text) {
-                Ok(stmts) => stmts,
-                Err(e) => {
-                    errors.push(DetectError::new(
-                        path,
-                        format!("line {}: cannot parse PHP: {}", e.line, e.message),
-                    ));
-                    return;
-                }
-            },
-            None => match load_php(path, errors) {
-                Some(stmts) => stmts,
-                None => return,
-            },
+        let planned = self.overlay.get(&key).map(String::as_str);
+        let Some(stmts) = load_php(path, planned, errors) else {
+            return;
         };
         for stmt in &stmts {
             let at = Location::new(path, stmt.line);
